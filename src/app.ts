@@ -1,0 +1,63 @@
+/** Builds the Hono app: middleware, one sub-app per resource, one error handler, OpenAPI. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { createMiddleware } from "hono/factory";
+import { loadConfig, type AppEnv } from "./env.js";
+import { createDb } from "./db/client.js";
+import { requestId } from "./middleware/request-id.js";
+import { errorResponse, notFound, onError } from "./middleware/errors.js";
+import { limitBody, requireJson } from "./middleware/json-body.js";
+import { corsFromConfig } from "./middleware/cors.js";
+import { allowedMethods, methodNotAllowed } from "./middleware/method-not-allowed.js";
+import { validationHook } from "./routes/validation.js";
+import { authRoutes } from "./routes/auth/index.js";
+import { billingRoutes, publicBillingRoutes } from "./routes/billing/index.js";
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+const withServices = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("config", loadConfig(c.env));
+  c.set("db", createDb(c.env.DB));
+  await next();
+});
+
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use("*", requestId);
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.use("*", withServices);
+  app.use("/api/*", corsFromConfig);
+  app.use("/api/*", limitBody(JSON_BODY_LIMIT));
+  app.use("/api/*", requireJson);
+
+  app.route("/api/v1/auth", authRoutes);
+  app.route("/api/v1/billing", publicBillingRoutes);
+  app.route("/api/v1/billing", billingRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "HS256 token minted by the base VEXxy application (create_premium_token) or by POST /api/v1/auth/login",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "VEXxy Premium API",
+      version: "1.0.0",
+      description:
+        "Billing, credits and premium runtime analysis for VEXxy. Every error is `{ error, message, details, timestamp }`.",
+    },
+    servers: [{ url: "http://localhost:8001", description: "Local development" }],
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "VEXxy Premium API" }));
+
+  app.onError(onError);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allow = allowedMethods(app, path);
+    if (allow.length && !allow.includes(c.req.method)) return errorResponse(c, methodNotAllowed(c.req.method, path, allow));
+    return notFound(c);
+  });
+  return app;
+}

@@ -1,0 +1,81 @@
+/** drizzle schema for the D1 catalog; mirrors migrations/*.sql (the migrations are the source of truth). */
+import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  slug: text("slug").notNull().unique(),
+  stripeCustomerId: text("stripe_customer_id").unique(),
+  creditBalance: integer("credit_balance").notNull().default(0),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  organizationId: text("organization_id").notNull(),
+  email: text("email").notNull().unique(),
+  name: text("name"),
+  hashedPassword: text("hashed_password"),
+  isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
+  isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
+  failedLoginCount: integer("failed_login_count").notNull().default(0),
+  lockedUntil: text("locked_until"),
+  createdAt: text("created_at").notNull(),
+});
+
+export const subscriptions = sqliteTable("subscriptions", {
+  id: text("id").primaryKey(),
+  organizationId: text("organization_id").notNull().unique(),
+  tier: text("tier").notNull(),
+  status: text("status").notNull(),
+  monthlyAnalysisLimit: integer("monthly_analysis_limit"),
+  monthlyCreditLimit: integer("monthly_credit_limit"),
+  currentPeriodAnalyses: integer("current_period_analyses").notNull().default(0),
+  currentPeriodCreditsUsed: integer("current_period_credits_used").notNull().default(0),
+  currentPeriodStart: text("current_period_start").notNull(),
+  currentPeriodEnd: text("current_period_end").notNull(),
+  trialEnd: text("trial_end"),
+  cancelAtPeriodEnd: integer("cancel_at_period_end", { mode: "boolean" }).notNull().default(false),
+  stripeSubscriptionId: text("stripe_subscription_id").unique(),
+  stripePriceId: text("stripe_price_id"),
+  ledgerVersion: integer("ledger_version").notNull().default(0),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const billingEvents = sqliteTable("billing_events", {
+  id: text("id").primaryKey(),
+  organizationId: text("organization_id").notNull(),
+  eventType: text("event_type").notNull(),
+  description: text("description").notNull(),
+  analysisJobId: text("analysis_job_id"),
+  creditsAmount: integer("credits_amount").notNull(),
+  balanceAfter: integer("balance_after").notNull(),
+  grantAmount: integer("grant_amount").notNull().default(0),
+  purchasedAmount: integer("purchased_amount").notNull().default(0),
+  heldAmount: integer("held_amount").notNull().default(0),
+  stripeEventId: text("stripe_event_id").unique(),
+  stripeObjectId: text("stripe_object_id"),
+  ledgerSeq: integer("ledger_seq").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  organizationId: text("organization_id").notNull(),
+  userId: text("user_id").notNull(),
+  name: text("name").notNull(),
+  prefix: text("prefix").notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  createdAt: text("created_at").notNull(),
+  lastUsedAt: text("last_used_at"),
+  revokedAt: text("revoked_at"),
+});
+
+export const processedStripeEvents = sqliteTable("processed_stripe_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  organizationId: text("organization_id"),
+  processedAt: text("processed_at").notNull(),
+});

@@ -1,0 +1,90 @@
+/**
+ * Configuration, validated once per isolate (Workers have no start-up hook: the first request
+ * validates, every later one reuses the result) with a clear error naming what is wrong.
+ */
+import { z } from "zod";
+import type { RequestContext } from "./middleware/auth.js";
+import type { Database } from "./db/client.js";
+
+const secret = (name: string) =>
+  z.string({ error: `${name} is missing` }).min(32, `${name} must be at least 32 characters`);
+
+const csv = z
+  .string()
+  .optional()
+  .transform((s) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean));
+
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((s) => (s && s.trim() ? s.trim().replace(/\/+$/, "") : null))
+  .pipe(z.string().url().nullable());
+
+export const ConfigSchema = z
+  .object({
+    ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
+    JWT_SECRET_KEY: secret("JWT_SECRET_KEY"),
+    JWT_ALGORITHM: z.enum(["HS256", "RS256"], { error: "JWT_ALGORITHM must be HS256 or RS256" }).default("HS256"),
+    /** PEM SPKI public key, required when JWT_ALGORITHM=RS256 (the base app signs with its private key). */
+    JWT_PUBLIC_KEY: z.string().optional(),
+    RUNNER_SECRET: secret("RUNNER_SECRET"),
+    RUNNER_URL: z.string().url("RUNNER_URL must be a URL").transform((s) => s.replace(/\/+$/, "")),
+    OPERATOR_TOKEN: secret("OPERATOR_TOKEN"),
+    SESSION_SECRET: secret("SESSION_SECRET"),
+    CORS_ALLOWED_ORIGINS: csv,
+    PUBLIC_BASE_URL: z.string().url("PUBLIC_BASE_URL must be a URL").transform((s) => s.replace(/\/+$/, "")),
+    BASE_VEXXY_URL: optionalUrl,
+    /** Path template for fetching an SBOM from the base app; {sbom_id} is replaced. */
+    BASE_VEXXY_SBOM_PATH: z.string().default("/api/v1/sboms/{sbom_id}"),
+    BASE_VEXXY_WEBHOOK_URL: optionalUrl,
+    BASE_VEXXY_WEBHOOK_SECRET: z.string().optional(),
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "STRIPE_SECRET_KEY must look like sk_test_… or sk_live_…").optional(),
+    STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_\w+$/, "STRIPE_PUBLISHABLE_KEY must look like pk_test_…").optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "STRIPE_WEBHOOK_SECRET must look like whsec_…").optional(),
+    /** Only for tests and local development: where the Stripe SDK sends API calls (fake Stripe). */
+    STRIPE_API_BASE: optionalUrl,
+  })
+  .superRefine((c, ctx) => {
+    if (c.JWT_ALGORITHM === "RS256" && !c.JWT_PUBLIC_KEY?.includes("BEGIN PUBLIC KEY")) {
+      ctx.addIssue({ code: "custom", path: ["JWT_PUBLIC_KEY"], message: "JWT_PUBLIC_KEY (PEM) is required when JWT_ALGORITHM=RS256" });
+    }
+    if (c.ENVIRONMENT === "production") {
+      for (const k of ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"] as const) {
+        if (!c[k]) ctx.addIssue({ code: "custom", path: [k], message: `${k} is required in production` });
+      }
+      if (c.STRIPE_API_BASE) ctx.addIssue({ code: "custom", path: ["STRIPE_API_BASE"], message: "STRIPE_API_BASE must not be set in production" });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the Worker's env into a Config once per env object; throws ConfigError naming each problem. */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`));
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    db: Database;
+    auth: RequestContext;
+  };
+};

@@ -1,0 +1,677 @@
+/**
+ * OrgLedger: one Durable Object per organization. Every credit and quota decision for the
+ * organization happens here, one request at a time (a Durable Object is single-threaded and each
+ * mutation below is one synchronous SQLite transaction), so no two requests can spend the same credit.
+ *
+ * Model (TigerBeetle's two-phase transfers): admission places a pending hold for a job's maximum cost;
+ * settlement posts the actual cost and releases the rest; void releases it all — each exactly once,
+ * keyed by job id. Balance = unexpired plan grant + purchased credits; spending draws the grant first.
+ * Every change is an immutable entry; Σ amount = balance and Σ held_amount = active holds, always.
+ * Entries reach D1 `billing_events` through an outbox drained by the alarm.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { LEDGER_SCHEMA } from "./sql.js";
+import type {
+  AccountView,
+  AdmitRequest,
+  AdmitResult,
+  CreditRequest,
+  EntryType,
+  HoldOutcome,
+  LedgerEntry,
+  PlanChange,
+  Refusal,
+  SettleRequest,
+  VoidRequest,
+} from "./interface.js";
+import { getTier, lowestTierWith, tierHas, type TierName, type SubscriptionStatus } from "../lib/tiers.js";
+import { totalCost } from "../lib/cost.js";
+import { addMonthsUtc, iso } from "../lib/time.js";
+import { mirrorLedger } from "../db/mirror.js";
+
+/** How long past its test_timeout a hold may stay pending before the alarm voids it. */
+export const HOLD_MARGIN_MS = 2 * 3600_000;
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+/** Entries are mirrored to D1 in batches at most this long after they are written. */
+export const OUTBOX_DELAY_MS = 500;
+const OUTBOX_BATCH = 200;
+const OUTBOX_RETRY_MS = 5_000;
+
+type AccountRow = {
+  organization_id: string;
+  subscription_id: string;
+  tier: TierName;
+  status: SubscriptionStatus;
+  period_anchor: number;
+  period_index: number;
+  period_start: number;
+  period_end: number;
+  stripe_managed: number;
+  period_analyses: number;
+  period_credits_used: number;
+  grant_remaining: number;
+  purchased_balance: number;
+  held: number;
+  trial_end: number | null;
+  cancel_at_period_end: number;
+  stripe_subscription_id: string | null;
+  plan_source_ts: number;
+  version: number;
+  created_at: number;
+};
+
+interface EntryInput {
+  type: EntryType;
+  grant: number;
+  purchased: number;
+  held: number;
+  jobId?: string | null;
+  opId?: string | null;
+  stripeEventId?: string | null;
+  stripeObjectId?: string | null;
+  description: string;
+}
+
+const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["active", "trialing"]);
+
+export class OrgLedger extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  /** Test-only clock (ENVIRONMENT=test): lets tests drive rollover and hold expiry deterministically. */
+  private clock: number | null = null;
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    for (const stmt of LEDGER_SCHEMA) this.sql.exec(stmt);
+  }
+
+  // ------------------------------------------------------------------ public RPC methods
+
+  /** The account as the billing API shows it; rolls the period over first if it has ended. */
+  async getAccount(orgId: string): Promise<AccountView> {
+    const acct = this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    await this.schedule();
+    return this.view(acct);
+  }
+
+  /** Admission: status, features, monthly quota, credits — in that order — then count + hold. */
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
+    const result = this.ctx.storage.transactionSync((): AdmitResult => {
+      const now = this.now();
+      let acct = this.ensure(req.orgId);
+
+      if (req.idempotencyKey) {
+        const prior = this.sql
+          .exec<{ request_hash: string; job_id: string; expires_at: number }>(
+            "SELECT request_hash, job_id, expires_at FROM idempotency WHERE key = ?",
+            req.idempotencyKey,
+          )
+          .toArray()[0];
+        if (prior && prior.expires_at > now) {
+          if (prior.request_hash !== req.requestHash) {
+            return refuse("RESOURCE_CONFLICT", "Idempotency-Key was already used with a different request body", {
+              idempotency_key: req.idempotencyKey,
+            });
+          }
+          const hold = this.holdRow(prior.job_id);
+          return { ok: true, replay: true, jobId: prior.job_id, hold: hold?.amount ?? 0, account: this.view(acct) };
+        }
+        if (prior) this.sql.exec("DELETE FROM idempotency WHERE key = ?", req.idempotencyKey);
+      }
+      const existing = this.holdRow(req.jobId);
+      if (existing) return { ok: true, replay: true, jobId: req.jobId, hold: existing.amount, account: this.view(acct) };
+
+      if (!ACTIVE_STATUSES.has(acct.status)) {
+        const why =
+          acct.status === "past_due" || acct.status === "unpaid"
+            ? "the last payment failed; update the payment method in the billing portal (/billing/portal)"
+            : "reactivate the subscription at /billing/subscribe";
+        return refuse("FORBIDDEN", `Subscription is ${acct.status}: new analyses are not allowed — ${why}`, {
+          subscription_status: acct.status,
+        });
+      }
+      if (req.features.fuzzing && !tierHas(acct.tier, "security_fuzzing")) {
+        const needed = lowestTierWith("security_fuzzing");
+        return refuse("FORBIDDEN", `Security fuzzing requires the ${needed} tier or higher (current tier: ${acct.tier})`, {
+          feature: "security_fuzzing",
+          required_tier: needed,
+          current_tier: acct.tier,
+        });
+      }
+      const tier = getTier(acct.tier);
+      const resetSeconds = Math.max(1, Math.ceil((acct.period_end - now) / 1000));
+      const periodSeconds = Math.max(1, Math.round((acct.period_end - acct.period_start) / 1000));
+      const rateHeaders = (remaining: number): Record<string, string> =>
+        tier.monthly_analysis_limit === null
+          ? {}
+          : {
+              "RateLimit-Policy": `"monthly-analyses";q=${tier.monthly_analysis_limit};w=${periodSeconds}`,
+              RateLimit: `"monthly-analyses";r=${remaining};t=${resetSeconds}`,
+            };
+      if (tier.monthly_analysis_limit !== null && acct.period_analyses >= tier.monthly_analysis_limit) {
+        return refuse(
+          "QUOTA_EXCEEDED",
+          `Monthly analysis limit reached (${acct.period_analyses}/${tier.monthly_analysis_limit})`,
+          { quota_type: "monthly_analyses", limit: tier.monthly_analysis_limit, current: acct.period_analyses },
+          { "Retry-After": String(resetSeconds), ...rateHeaders(0) },
+        );
+      }
+      const maxCost = totalCost({ ...req.features, seconds: req.testTimeoutSeconds });
+      const metered = tier.monthly_credit_limit !== null;
+      const available = balanceOf(acct) - acct.held;
+      if (metered && maxCost > available) {
+        return refuse(
+          "QUOTA_EXCEEDED",
+          `Insufficient credits: this analysis may cost up to ${maxCost} credits, ${available} available`,
+          { quota_type: "credits", required: maxCost, available, current_balance: balanceOf(acct), held: acct.held },
+          { "Retry-After": String(resetSeconds) },
+        );
+      }
+      const hold = metered ? maxCost : 0;
+      this.sql.exec(
+        "INSERT INTO holds (job_id, amount, state, period_index, placed_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?)",
+        req.jobId,
+        hold,
+        acct.period_index,
+        now,
+        now + req.testTimeoutSeconds * 1000 + HOLD_MARGIN_MS,
+      );
+      this.sql.exec("UPDATE account SET period_analyses = period_analyses + 1 WHERE id = 1");
+      acct = this.account()!;
+      this.post(acct, {
+        type: "hold_placed",
+        grant: 0,
+        purchased: 0,
+        held: hold,
+        jobId: req.jobId,
+        description: metered
+          ? `Held ${hold} credits for analysis job ${req.jobId} (its maximum cost)`
+          : `Analysis job ${req.jobId} admitted (unmetered plan: nothing held)`,
+      });
+      if (req.idempotencyKey) {
+        this.sql.exec(
+          "INSERT INTO idempotency (key, request_hash, job_id, expires_at) VALUES (?, ?, ?, ?)",
+          req.idempotencyKey,
+          req.requestHash ?? "",
+          req.jobId,
+          now + IDEMPOTENCY_TTL_MS,
+        );
+      }
+      acct = this.account()!;
+      return { ok: true, replay: false, jobId: req.jobId, hold, account: this.view(acct) };
+    });
+    await this.schedule();
+    return result;
+  }
+
+  /** Posts the actual cost (≤ the hold) and releases the rest. Idempotent by job id. */
+  async settle(req: SettleRequest): Promise<HoldOutcome> {
+    const out = this.ctx.storage.transactionSync((): HoldOutcome => {
+      let acct = this.ensure(req.orgId);
+      const hold = this.holdRow(req.jobId);
+      if (!hold) throw new Error(`no hold for job ${req.jobId}`);
+      if (hold.state !== "pending") return { jobId: req.jobId, state: hold.state, posted: hold.posted, replay: true };
+      const metered = getTier(acct.tier).monthly_credit_limit !== null || hold.amount > 0;
+      const cost = Math.max(0, Math.min(Math.floor(req.cost), metered ? hold.amount : Number.MAX_SAFE_INTEGER));
+      let grantPart = 0;
+      let purchasedPart = 0;
+      if (metered) {
+        grantPart = Math.min(cost, acct.grant_remaining);
+        purchasedPart = cost - grantPart;
+      }
+      this.sql.exec("UPDATE holds SET state = 'settled', posted = ? WHERE job_id = ?", metered ? cost : 0, req.jobId);
+      this.sql.exec("UPDATE account SET period_credits_used = period_credits_used + ? WHERE id = 1", cost);
+      acct = this.account()!;
+      this.post(acct, {
+        type: req.outcome === "completed" ? "analysis_completed" : "analysis_cancelled",
+        grant: -grantPart,
+        purchased: -purchasedPart,
+        held: -hold.amount,
+        jobId: req.jobId,
+        description: metered
+          ? `${req.description}: cost ${cost} credits (${grantPart} from plan grant, ${purchasedPart} purchased); released ${hold.amount - cost} of ${hold.amount} held`
+          : `${req.description}: cost ${cost} credits (unmetered plan, usage recorded)`,
+      });
+      return { jobId: req.jobId, state: "settled", posted: metered ? cost : 0, replay: false };
+    });
+    await this.schedule();
+    return out;
+  }
+
+  /** Releases a whole hold. Idempotent by job id. */
+  async voidHold(req: VoidRequest): Promise<HoldOutcome> {
+    const out = this.ctx.storage.transactionSync(() => {
+      this.ensure(req.orgId);
+      return this.voidInTx(req.jobId, req.reason, req.refundAnalysis);
+    });
+    await this.schedule();
+    return out;
+  }
+
+  /** Adds purchased credits (credit packs) or an operator adjustment. Exactly once per opId. */
+  async credit(req: CreditRequest): Promise<{ applied: boolean; account: AccountView }> {
+    const out = this.ctx.storage.transactionSync(() => {
+      let acct = this.ensure(req.orgId);
+      if (!this.claimOp(req.opId)) return { applied: false, account: this.view(acct) };
+      const amount = Math.trunc(req.credits);
+      const pool = req.type === "credit_purchased" ? "purchased" : (req.pool ?? "purchased");
+      // An adjustment may never take a pool below zero, nor the balance below active holds.
+      const current = pool === "grant" ? acct.grant_remaining : acct.purchased_balance;
+      if (amount < 0 && (current + amount < 0 || balanceOf(acct) + amount < acct.held)) {
+        throw new RangeError(`adjustment of ${amount} would overdraw the ${pool} credits (${current}, ${acct.held} held)`);
+      }
+      this.post(acct, {
+        type: req.type,
+        grant: pool === "grant" ? amount : 0,
+        purchased: pool === "purchased" ? amount : 0,
+        held: 0,
+        opId: req.opId,
+        stripeEventId: req.stripeEventId ?? null,
+        stripeObjectId: req.stripeObjectId ?? null,
+        description: req.description,
+      });
+      acct = this.account()!;
+      return { applied: true, account: this.view(acct) };
+    });
+    await this.schedule();
+    return out;
+  }
+
+  /**
+   * Changes tier / status / period (Stripe webhooks, operators). A change older than the last one
+   * applied (by sourceTimestamp) is ignored, so out-of-order deliveries converge. A new periodStart
+   * rolls the period over: counters reset, the unspent grant expires, the new grant is posted.
+   */
+  async changePlan(req: PlanChange): Promise<{ applied: boolean; account: AccountView }> {
+    const out = this.ctx.storage.transactionSync(() => {
+      let acct = this.ensure(req.orgId);
+      if (!this.claimOp(req.opId)) return { applied: false, account: this.view(acct) };
+      if (req.sourceTimestamp !== undefined && req.sourceTimestamp < acct.plan_source_ts) {
+        return { applied: false, account: this.view(acct) };
+      }
+      const oldTier = acct.tier;
+      const stripeManaged = req.stripeSubscriptionId !== undefined ? (req.stripeSubscriptionId ? 1 : 0) : acct.stripe_managed;
+      this.sql.exec(
+        `UPDATE account SET tier = ?, status = ?, trial_end = ?, cancel_at_period_end = ?, stripe_subscription_id = ?,
+           stripe_managed = ?, plan_source_ts = ? WHERE id = 1`,
+        req.tier,
+        req.status,
+        req.trialEnd === undefined ? acct.trial_end : req.trialEnd ? Date.parse(req.trialEnd) : null,
+        req.cancelAtPeriodEnd === undefined ? acct.cancel_at_period_end : req.cancelAtPeriodEnd ? 1 : 0,
+        req.stripeSubscriptionId === undefined ? acct.stripe_subscription_id : req.stripeSubscriptionId,
+        stripeManaged,
+        Math.max(acct.plan_source_ts, req.sourceTimestamp ?? 0),
+      );
+      acct = this.account()!;
+      const newStart = req.periodStart ? Date.parse(req.periodStart) : null;
+      const newEnd = req.periodEnd ? Date.parse(req.periodEnd) : null;
+      if (newStart !== null && newStart !== acct.period_start) {
+        this.startPeriod(acct, newStart, newEnd ?? addMonthsUtc(newStart, 1), req.reason, stripeManaged ? newStart : null);
+      } else {
+        if (newEnd !== null && newEnd !== acct.period_end) this.sql.exec("UPDATE account SET period_end = ? WHERE id = 1", newEnd);
+        if (oldTier !== req.tier) {
+          // Mid-period tier change (an upgrade applies at once): the grant moves by the difference
+          // between the plans' monthly credits, never below zero.
+          const delta = (getTier(req.tier).monthly_credit_limit ?? 0) - (getTier(oldTier).monthly_credit_limit ?? 0);
+          const grantDelta = Math.max(delta, -acct.grant_remaining);
+          this.post(this.account()!, {
+            type: "plan_changed",
+            grant: grantDelta,
+            purchased: 0,
+            held: 0,
+            opId: req.opId,
+            stripeEventId: req.stripeEventId ?? null,
+            description: `Plan changed from ${oldTier} to ${req.tier} (${req.reason}); plan grant ${grantDelta >= 0 ? "+" : ""}${grantDelta}`,
+          });
+        }
+      }
+      this.bumpVersion();
+      return { applied: true, account: this.view(this.account()!) };
+    });
+    await this.schedule();
+    return out;
+  }
+
+  /** Entries in order (tests, audits). */
+  async entries(orgId: string, afterSeq = 0, limit = 1000): Promise<LedgerEntry[]> {
+    this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    return this.sql
+      .exec<EntryRow>("SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit)
+      .toArray()
+      .map(entryView);
+  }
+
+  async holdState(orgId: string, jobId: string): Promise<{ state: string; amount: number; posted: number } | null> {
+    this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    const h = this.holdRow(jobId);
+    return h ? { state: h.state, amount: h.amount, posted: h.posted } : null;
+  }
+
+  /** Mirrors pending entries and the account to D1 now (tests and the cron backstop call it). */
+  async flushOutbox(orgId: string): Promise<number> {
+    this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    return this.drain();
+  }
+
+  /** Test-only: sets the object's clock (refused unless ENVIRONMENT=test). */
+  async setClockForTesting(ms: number | null): Promise<void> {
+    if (this.env.ENVIRONMENT !== ("test" as string)) throw new Error("setClockForTesting is only available in tests");
+    this.clock = ms;
+  }
+
+  /** Periodic duty: period rollover, expired holds, outbox. The cron sweep calls it as a backstop. */
+  async tick(orgId: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    await this.alarm();
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const acct = this.account();
+    if (!acct) return;
+    const now = this.now();
+    this.ctx.storage.transactionSync(() => {
+      this.rolloverIfDue(this.account()!);
+      const expired = this.sql
+        .exec<{ job_id: string }>("SELECT job_id FROM holds WHERE state = 'pending' AND deadline <= ?", now)
+        .toArray();
+      for (const h of expired) this.voidInTx(h.job_id, "hold expired: the job was neither settled nor voided by its deadline", false);
+    });
+    try {
+      await this.drain();
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "ledger outbox drain failed", org: acct.organization_id, error: String(err) }));
+      await this.setAlarmAt(this.now() + OUTBOX_RETRY_MS);
+      return;
+    }
+    await this.schedule(true);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private now(): number {
+    return this.clock ?? Date.now();
+  }
+
+  private account(): AccountRow | null {
+    return this.sql.exec<AccountRow>("SELECT * FROM account WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  /** Creates the account on first use (free tier, monthly periods from now) and rolls over if due. */
+  private ensure(orgId: string): AccountRow {
+    let acct = this.account();
+    if (acct && acct.organization_id !== orgId) throw new Error("ledger object addressed with the wrong organization id");
+    if (!acct) {
+      const now = this.now();
+      const free = getTier("free");
+      this.sql.exec(
+        `INSERT INTO account (id, organization_id, subscription_id, tier, status, period_anchor, period_index, period_start,
+           period_end, created_at) VALUES (1, ?, ?, 'free', 'active', ?, 0, ?, ?, ?)`,
+        orgId,
+        crypto.randomUUID(),
+        now,
+        now,
+        addMonthsUtc(now, 1),
+        now,
+      );
+      acct = this.account()!;
+      this.post(acct, {
+        type: "plan_grant",
+        grant: free.monthly_credit_limit ?? 0,
+        purchased: 0,
+        held: 0,
+        description: `Monthly plan grant: ${free.monthly_credit_limit} credits (free tier)`,
+      });
+      acct = this.account()!;
+    }
+    if (this.now() >= acct.period_end && !acct.stripe_managed) {
+      this.rolloverIfDue(acct);
+      acct = this.account()!;
+    }
+    return acct;
+  }
+
+  /** Self-managed (non-Stripe) periods roll monthly from their anchor; Stripe periods come from Stripe. */
+  private rolloverIfDue(acct: AccountRow): void {
+    const now = this.now();
+    if (acct.stripe_managed || now < acct.period_end) return;
+    let index = acct.period_index;
+    while (addMonthsUtc(acct.period_anchor, index + 1) <= now) index++;
+    this.sql.exec("UPDATE account SET period_index = ? WHERE id = 1", index);
+    this.startPeriod(
+      this.account()!,
+      addMonthsUtc(acct.period_anchor, index),
+      addMonthsUtc(acct.period_anchor, index + 1),
+      "billing period ended",
+      null,
+    );
+  }
+
+  /**
+   * Starts a billing period: the unspent grant expires — except what in-flight holds need beyond the
+   * purchased credits, which is carried until they settle (so holds never exceed the balance) — the
+   * counters reset and the tier's monthly grant is posted.
+   */
+  private startPeriod(acct: AccountRow, start: number, end: number, reason: string, newAnchor: number | null): void {
+    const carry = Math.min(acct.grant_remaining, Math.max(0, acct.held - acct.purchased_balance));
+    const expire = acct.grant_remaining - carry;
+    this.sql.exec(
+      "UPDATE account SET period_start = ?, period_end = ?, period_analyses = 0, period_credits_used = 0 WHERE id = 1",
+      start,
+      end,
+    );
+    if (newAnchor !== null) this.sql.exec("UPDATE account SET period_anchor = ?, period_index = 0 WHERE id = 1", newAnchor);
+    if (expire > 0) {
+      this.post(this.account()!, {
+        type: "grant_expired",
+        grant: -expire,
+        purchased: 0,
+        held: 0,
+        description: `Unspent plan grant expired at the end of the period (${reason})${carry ? `; ${carry} kept for in-flight jobs` : ""}`,
+      });
+    }
+    const tier = getTier(acct.tier);
+    const grant = tier.monthly_credit_limit ?? 0;
+    this.post(this.account()!, {
+      type: "plan_grant",
+      grant,
+      purchased: 0,
+      held: 0,
+      description: tier.monthly_credit_limit === null
+        ? `New billing period ${iso(start)} – ${iso(end)} (unmetered ${tier.tier} plan)`
+        : `Monthly plan grant: ${grant} credits (${tier.tier} tier), period ${iso(start)} – ${iso(end)}`,
+    });
+  }
+
+  private voidInTx(jobId: string, reason: string, refundAnalysis: boolean): HoldOutcome {
+    const hold = this.holdRow(jobId);
+    if (!hold) return { jobId, state: "voided", posted: 0, replay: true };
+    if (hold.state !== "pending") return { jobId, state: hold.state, posted: hold.posted, replay: true };
+    const acct = this.account()!;
+    this.sql.exec("UPDATE holds SET state = 'voided' WHERE job_id = ?", jobId);
+    if (refundAnalysis && hold.period_index === acct.period_index && acct.period_analyses > 0 && !acct.stripe_managed) {
+      this.sql.exec("UPDATE account SET period_analyses = period_analyses - 1 WHERE id = 1");
+    } else if (refundAnalysis && acct.stripe_managed && hold.placed_at >= acct.period_start && acct.period_analyses > 0) {
+      this.sql.exec("UPDATE account SET period_analyses = period_analyses - 1 WHERE id = 1");
+    }
+    this.post(this.account()!, {
+      type: "hold_released",
+      grant: 0,
+      purchased: 0,
+      held: -hold.amount,
+      jobId,
+      description: `Released ${hold.amount} held credits for analysis job ${jobId}: ${reason}`,
+    });
+    return { jobId, state: "voided", posted: 0, replay: false };
+  }
+
+  private holdRow(jobId: string) {
+    return this.sql
+      .exec<{ job_id: string; amount: number; state: "pending" | "settled" | "voided"; period_index: number; placed_at: number; posted: number }>(
+        "SELECT job_id, amount, state, period_index, placed_at, posted FROM holds WHERE job_id = ?",
+        jobId,
+      )
+      .toArray()[0];
+  }
+
+  /** Records an op id; false when it was already applied (the caller then does nothing). */
+  private claimOp(opId: string): boolean {
+    const seen = this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
+    if (seen) return false;
+    this.sql.exec("INSERT INTO ops (op_id, applied_at) VALUES (?, ?)", opId, this.now());
+    return true;
+  }
+
+  /** Applies an entry to the account and appends it: the only place balances change. */
+  private post(acct: AccountRow, e: EntryInput): void {
+    const grant = acct.grant_remaining + e.grant;
+    const purchased = acct.purchased_balance + e.purchased;
+    const held = acct.held + e.held;
+    if (grant < 0 || purchased < 0 || held < 0) throw new RangeError(`ledger entry ${e.type} would make a pool negative`);
+    if (held > grant + purchased && e.held > 0) throw new RangeError(`ledger entry ${e.type} would hold more than the balance`);
+    this.sql.exec(
+      "UPDATE account SET grant_remaining = ?, purchased_balance = ?, held = ?, version = version + 1 WHERE id = 1",
+      grant,
+      purchased,
+      held,
+    );
+    this.sql.exec(
+      `INSERT INTO entries (id, type, amount, grant_amount, purchased_amount, held_amount, balance_after, held_after, job_id,
+         op_id, stripe_event_id, stripe_object_id, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      crypto.randomUUID(),
+      e.type,
+      e.grant + e.purchased,
+      e.grant,
+      e.purchased,
+      e.held,
+      grant + purchased,
+      held,
+      e.jobId ?? null,
+      e.opId ?? null,
+      e.stripeEventId ?? null,
+      e.stripeObjectId ?? null,
+      e.description,
+      this.now(),
+    );
+  }
+
+  private bumpVersion(): void {
+    this.sql.exec("UPDATE account SET version = version + 1 WHERE id = 1");
+  }
+
+  private view(a: AccountRow): AccountView {
+    const tier = getTier(a.tier);
+    const balance = balanceOf(a);
+    return {
+      organization_id: a.organization_id,
+      subscription_id: a.subscription_id,
+      tier: a.tier,
+      status: a.status,
+      monthly_analysis_limit: tier.monthly_analysis_limit,
+      monthly_credit_limit: tier.monthly_credit_limit,
+      current_period_analyses: a.period_analyses,
+      current_period_credits_used: a.period_credits_used,
+      current_period_start: iso(a.period_start),
+      current_period_end: iso(a.period_end),
+      trial_end: a.trial_end === null ? null : iso(a.trial_end),
+      cancel_at_period_end: a.cancel_at_period_end === 1,
+      stripe_subscription_id: a.stripe_subscription_id,
+      created_at: iso(a.created_at),
+      balance,
+      grant_remaining: a.grant_remaining,
+      purchased_balance: a.purchased_balance,
+      held: a.held,
+      available: balance - a.held,
+      version: a.version,
+    };
+  }
+
+  /** Mirrors unmirrored entries and the account snapshot to D1 (idempotent writes). */
+  private async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = this.sql
+        .exec<EntryRow>("SELECT * FROM entries WHERE mirrored = 0 ORDER BY seq LIMIT ?", OUTBOX_BATCH)
+        .toArray();
+      const acct = this.account()!;
+      await mirrorLedger(this.env.DB, this.view(acct), rows.map(entryView));
+      if (rows.length === 0) return total;
+      this.sql.exec("UPDATE entries SET mirrored = 1 WHERE seq <= ? AND mirrored = 0", rows[rows.length - 1]!.seq);
+      total += rows.length;
+      if (rows.length < OUTBOX_BATCH) return total;
+    }
+  }
+
+  /** Keeps exactly one alarm at the earliest time something is due. */
+  private async schedule(force = false): Promise<void> {
+    const acct = this.account();
+    if (!acct) return;
+    const now = this.now();
+    const candidates: number[] = [];
+    if (this.sql.exec("SELECT 1 FROM entries WHERE mirrored = 0 LIMIT 1").toArray().length) candidates.push(now + OUTBOX_DELAY_MS);
+    const hold = this.sql.exec<{ d: number | null }>("SELECT MIN(deadline) AS d FROM holds WHERE state = 'pending'").one();
+    if (hold.d !== null) candidates.push(hold.d);
+    if (!acct.stripe_managed) candidates.push(acct.period_end);
+    if (!candidates.length) return;
+    // Alarms run on the real clock; with a test clock they are driven explicitly.
+    const at = this.clock === null ? Math.min(...candidates) : Date.now() + OUTBOX_DELAY_MS;
+    if (force || this.alarmAt === null || at < this.alarmAt) await this.setAlarmAt(at);
+  }
+
+  private async setAlarmAt(at: number): Promise<void> {
+    if (this.alarmAt === null) {
+      const current = await this.ctx.storage.getAlarm();
+      if (current !== null && current <= at) {
+        this.alarmAt = current;
+        return;
+      }
+    }
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+}
+
+type EntryRow = {
+  seq: number;
+  id: string;
+  type: EntryType;
+  amount: number;
+  grant_amount: number;
+  purchased_amount: number;
+  held_amount: number;
+  balance_after: number;
+  held_after: number;
+  job_id: string | null;
+  stripe_event_id: string | null;
+  stripe_object_id: string | null;
+  description: string;
+  created_at: number;
+};
+
+function entryView(r: EntryRow): LedgerEntry {
+  return {
+    id: r.id,
+    seq: r.seq,
+    type: r.type,
+    amount: r.amount,
+    grant_amount: r.grant_amount,
+    purchased_amount: r.purchased_amount,
+    held_amount: r.held_amount,
+    balance_after: r.balance_after,
+    held_after: r.held_after,
+    job_id: r.job_id,
+    stripe_event_id: r.stripe_event_id,
+    stripe_object_id: r.stripe_object_id,
+    description: r.description,
+    created_at: iso(r.created_at),
+  };
+}
+
+function balanceOf(a: { grant_remaining: number; purchased_balance: number }): number {
+  return a.grant_remaining + a.purchased_balance;
+}
+
+function refuse(code: Refusal["code"], message: string, details: Record<string, unknown>, headers: Record<string, string> = {}): AdmitResult {
+  return { ok: false, refusal: { code, message, details, headers } };
+}

@@ -1,0 +1,149 @@
+/**
+ * The per-organization ledger's public contract: what the Worker may ask of an organization's
+ * Durable Object. Results are plain data (RPC-serialisable); refusals are values, not exceptions,
+ * so the route can map them to the spec's envelope exactly.
+ */
+import type { TierName, SubscriptionStatus, Feature } from "../lib/tiers.js";
+
+export const ENTRY_TYPES = [
+  "plan_grant",
+  "grant_expired",
+  "credit_purchased",
+  "hold_placed",
+  "hold_released",
+  "analysis_completed",
+  "analysis_cancelled",
+  "operator_adjustment",
+  "plan_changed",
+] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+/** One immutable ledger entry. `amount` changes the balance; `held` changes the active holds. */
+export interface LedgerEntry {
+  id: string;
+  seq: number;
+  type: EntryType;
+  amount: number;
+  grant_amount: number;
+  purchased_amount: number;
+  held_amount: number;
+  balance_after: number;
+  held_after: number;
+  job_id: string | null;
+  stripe_event_id: string | null;
+  stripe_object_id: string | null;
+  description: string;
+  created_at: string;
+}
+
+export interface AccountView {
+  organization_id: string;
+  subscription_id: string;
+  tier: TierName;
+  status: SubscriptionStatus;
+  monthly_analysis_limit: number | null;
+  monthly_credit_limit: number | null;
+  current_period_analyses: number;
+  current_period_credits_used: number;
+  current_period_start: string;
+  current_period_end: string;
+  trial_end: string | null;
+  cancel_at_period_end: boolean;
+  stripe_subscription_id: string | null;
+  created_at: string;
+  /** Plan grant left + purchased credits (the spec's credit_balance). */
+  balance: number;
+  grant_remaining: number;
+  purchased_balance: number;
+  /** Credits reserved by admitted jobs that have not settled. */
+  held: number;
+  available: number;
+  version: number;
+}
+
+export interface JobFeatures {
+  fuzzing: boolean;
+  profiling: boolean;
+  code_coverage: boolean;
+}
+
+export interface AdmitRequest {
+  orgId: string;
+  jobId: string;
+  features: JobFeatures;
+  testTimeoutSeconds: number;
+  idempotencyKey?: string;
+  /** SHA-256 of the canonical request body; a reused key with another body is refused. */
+  requestHash?: string;
+}
+
+export interface Refusal {
+  code: "FORBIDDEN" | "QUOTA_EXCEEDED" | "RESOURCE_CONFLICT";
+  message: string;
+  details: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+export type AdmitResult =
+  | { ok: true; replay: boolean; jobId: string; hold: number; account: AccountView }
+  | { ok: false; refusal: Refusal };
+
+export interface SettleRequest {
+  orgId: string;
+  jobId: string;
+  /** Actual cost; clamped to the hold (a job never pays more than it was admitted for). */
+  cost: number;
+  outcome: "completed" | "cancelled";
+  description: string;
+}
+
+export interface VoidRequest {
+  orgId: string;
+  jobId: string;
+  reason: string;
+  /** Give the analysis back to the monthly quota too (the job never ran through no fault of the user). */
+  refundAnalysis: boolean;
+}
+
+export type HoldState = "pending" | "settled" | "voided";
+
+export interface HoldOutcome {
+  jobId: string;
+  state: HoldState;
+  /** Credits posted (settled) or 0 (voided). */
+  posted: number;
+  /** True when this call changed nothing (already settled or voided). */
+  replay: boolean;
+}
+
+export interface CreditRequest {
+  orgId: string;
+  /** Client-chosen id that makes the credit exactly-once (a Stripe event or payment id, an operator request id). */
+  opId: string;
+  credits: number;
+  type: "credit_purchased" | "operator_adjustment";
+  /** Which pool an operator adjustment touches; purchases always go to purchased credits. */
+  pool?: "purchased" | "grant";
+  description: string;
+  stripeEventId?: string;
+  stripeObjectId?: string;
+}
+
+export interface PlanChange {
+  orgId: string;
+  opId: string;
+  tier: TierName;
+  status: SubscriptionStatus;
+  /** A new billing period starts (Stripe invoice paid, or a period boundary): rollover + fresh grant. */
+  periodStart?: string;
+  periodEnd?: string;
+  trialEnd?: string | null;
+  cancelAtPeriodEnd?: boolean;
+  stripeSubscriptionId?: string | null;
+  /** Ordering key for out-of-order deliveries: a change older than the last applied one is ignored. */
+  sourceTimestamp?: number;
+  reason: string;
+  stripeEventId?: string;
+}
+
+export type { Feature };

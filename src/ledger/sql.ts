@@ -1,0 +1,62 @@
+/** The ledger object's own SQLite schema (Durable Object storage, not D1). */
+export const LEDGER_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS account (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    organization_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    period_anchor INTEGER NOT NULL,
+    period_index INTEGER NOT NULL,
+    period_start INTEGER NOT NULL,
+    period_end INTEGER NOT NULL,
+    stripe_managed INTEGER NOT NULL DEFAULT 0,
+    period_analyses INTEGER NOT NULL DEFAULT 0,
+    period_credits_used INTEGER NOT NULL DEFAULT 0,
+    grant_remaining INTEGER NOT NULL DEFAULT 0,
+    purchased_balance INTEGER NOT NULL DEFAULT 0,
+    held INTEGER NOT NULL DEFAULT 0,
+    trial_end INTEGER,
+    cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+    stripe_subscription_id TEXT,
+    plan_source_ts INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    grant_amount INTEGER NOT NULL,
+    purchased_amount INTEGER NOT NULL,
+    held_amount INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL,
+    held_after INTEGER NOT NULL,
+    job_id TEXT,
+    op_id TEXT,
+    stripe_event_id TEXT,
+    stripe_object_id TEXT,
+    description TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    mirrored INTEGER NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX IF NOT EXISTS entries_unmirrored ON entries(mirrored) WHERE mirrored = 0`,
+  `CREATE TABLE IF NOT EXISTS holds (
+    job_id TEXT PRIMARY KEY,
+    amount INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    period_index INTEGER NOT NULL,
+    placed_at INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    posted INTEGER NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX IF NOT EXISTS holds_pending ON holds(deadline) WHERE state = 'pending'`,
+  `CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS ops (op_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+];

@@ -1,0 +1,35 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env.js";
+import { ApiError } from "../errors/api-error.js";
+import { verifyPremiumToken } from "../services/identity/tokens.js";
+import { provisionIdentity } from "../services/identity/provision.js";
+
+/** Who is asking: the same shape whichever way they signed in. */
+export interface RequestContext {
+  userId: string;
+  orgId: string;
+  email: string;
+  isAdmin: boolean;
+}
+
+/** Requires `Authorization: Bearer <jwt>`; sets c.var.auth and provisions unseen orgs/users. */
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("Authorization");
+  if (!header) throw new ApiError("UNAUTHORIZED", "Missing Authorization header", null, { headers: { "WWW-Authenticate": "Bearer" } });
+  const m = /^Bearer\s+([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*)\s*$/i.exec(header);
+  if (!m) {
+    throw new ApiError("UNAUTHORIZED", "Authorization header must be 'Bearer <token>'", null, {
+      headers: { "WWW-Authenticate": 'Bearer error="invalid_request"' },
+    });
+  }
+  let identity;
+  try {
+    identity = await verifyPremiumToken(m[1]!, c.get("config"));
+  } catch (err) {
+    if (err instanceof ApiError) err.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+    throw err;
+  }
+  await provisionIdentity(c.env.DB, identity);
+  c.set("auth", identity);
+  await next();
+});

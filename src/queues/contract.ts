@@ -1,0 +1,204 @@
+/**
+ * The contract between the Worker and sandbox-runner: dispatch payloads, callback payloads and the
+ * request signature both sides use. Imported by the Worker (src/) and by sandbox-runner, so the two
+ * cannot drift. Pure: zod + WebCrypto only (available in workerd and Node 22).
+ */
+import { z } from "zod";
+
+export const JOB_PHASES = [
+  "pulling_image",
+  "starting_sandbox",
+  "waiting_for_health",
+  "running_test_script",
+  "security_scan",
+  "collecting_evidence",
+  "computing_reachability",
+  "writing_vex",
+] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+
+/** Human-readable phase labels, as the spec's `current_phase` shows them. */
+export const PHASE_LABELS: Record<JobPhase, string> = {
+  pulling_image: "Pulling image by digest",
+  starting_sandbox: "Starting isolated sandbox",
+  waiting_for_health: "Waiting for the application to become healthy",
+  running_test_script: "Running test script",
+  security_scan: "Running OWASP ZAP security scan",
+  collecting_evidence: "Collecting runtime evidence",
+  computing_reachability: "Computing reachability",
+  writing_vex: "Writing VEX document",
+};
+
+const sha256Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/);
+
+export const JobConfigSchema = z.object({
+  test_script: z.string().max(16_384).nullable(),
+  test_timeout: z.number().int().min(60).max(3600),
+  enable_fuzzing: z.boolean(),
+  enable_profiling: z.boolean(),
+  enable_code_coverage: z.boolean(),
+  ports: z.array(z.number().int().min(1).max(65535)).max(16),
+  environment: z.record(z.string(), z.string()),
+});
+export type JobConfig = z.infer<typeof JobConfigSchema>;
+
+/** What the Worker sends to POST /v1/jobs on the runner. */
+export const DispatchJobSchema = z.object({
+  job_id: z.string().uuid(),
+  organization_id: z.string().uuid(),
+  image_ref: z.string().min(1).max(512),
+  image_digest: sha256Digest,
+  config: JobConfigSchema,
+  /** Whether the organization's tier unlocks runtime verdicts (`reachability_analysis`). */
+  reachability_verdicts: z.boolean(),
+  /** Tier name that unlocks runtime verdicts, quoted in results when `reachability_verdicts` is false. */
+  verdicts_tier: z.string(),
+  /** Inputs stored by the Worker; fetched by the runner from GET /internal/v1/jobs/{id}/inputs/{kind}. */
+  inputs: z.object({ sbom: z.boolean(), vulnerabilities: z.boolean() }),
+  /** Seconds without a heartbeat after which the Worker fails the job. */
+  lease_seconds: z.number().int().positive(),
+  attempt: z.number().int().min(1),
+});
+export type DispatchJob = z.infer<typeof DispatchJobSchema>;
+
+/** POST /internal/v1/jobs/{id}/progress — also the heartbeat. */
+export const ProgressCallbackSchema = z.object({
+  phase: z.enum(JOB_PHASES),
+  progress_percent: z.number().int().min(0).max(100),
+  message: z.string().max(1000).optional(),
+  /** When the sandbox started running the image (first report that has it wins). */
+  sandbox_started_at: z.string().datetime().optional(),
+});
+export type ProgressCallback = z.infer<typeof ProgressCallbackSchema>;
+
+export const SecurityFindingsSchema = z.object({
+  status: z.enum(["completed", "skipped", "failed"]),
+  reason: z.string().optional(),
+  total_alerts: z.number().int().min(0),
+  high_risk: z.number().int().min(0),
+  medium_risk: z.number().int().min(0),
+  low_risk: z.number().int().min(0),
+  informational: z.number().int().min(0),
+  alerts: z.array(z.record(z.string(), z.unknown())),
+});
+export type SecurityFindings = z.infer<typeof SecurityFindingsSchema>;
+
+/** Which chargeable features actually ran (settlement bills only these). */
+export const FeaturesRanSchema = z.object({
+  fuzzing: z.boolean(),
+  profiling: z.boolean(),
+  code_coverage: z.boolean(),
+});
+export type FeaturesRan = z.infer<typeof FeaturesRanSchema>;
+
+/** POST /internal/v1/jobs/{id}/complete */
+export const CompleteCallbackSchema = z.object({
+  vex_document: z.record(z.string(), z.unknown()),
+  execution_profile: z.record(z.string(), z.unknown()),
+  reachability_results: z.record(z.string(), z.unknown()),
+  security_findings: SecurityFindingsSchema,
+  features_ran: FeaturesRanSchema,
+  /** Wall-clock seconds the sandbox ran the image (queue and pull time excluded). */
+  sandbox_seconds: z.number().min(0),
+});
+export type CompleteCallback = z.infer<typeof CompleteCallbackSchema>;
+
+export const FAILURE_CODES = [
+  "image_unavailable",
+  "digest_mismatch",
+  "sandbox_start_failed",
+  "unhealthy",
+  "timeout",
+  "oom_killed",
+  "cancelled",
+  "runner_shutdown",
+  "internal",
+] as const;
+
+/** POST /internal/v1/jobs/{id}/fail */
+export const FailCallbackSchema = z.object({
+  error_code: z.enum(FAILURE_CODES),
+  error_message: z.string().min(1).max(2000),
+  /** "service": our fault, never billed. "workload": the image's or script's fault. */
+  fault: z.enum(["service", "workload"]),
+  /** Whether the sandbox ran the image at all (a job that fails before that costs nothing). */
+  sandbox_ran: z.boolean(),
+  sandbox_seconds: z.number().min(0),
+});
+export type FailCallback = z.infer<typeof FailCallbackSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Request signing: HMAC-SHA256 over method, path, timestamp, nonce and the body's SHA-256.
+// ---------------------------------------------------------------------------------------------
+
+export const SIGNATURE_HEADER = "x-vexxy-signature";
+export const TIMESTAMP_HEADER = "x-vexxy-timestamp";
+export const NONCE_HEADER = "x-vexxy-nonce";
+/** Requests whose timestamp is further than this from the receiver's clock are refused. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+const enc = new TextEncoder();
+
+function toHex(buf: ArrayBuffer): string {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function hmacHex(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
+}
+
+export async function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: string): Promise<string> {
+  const bodyHash = toHex(await crypto.subtle.digest("SHA-256", enc.encode(body)));
+  return [method.toUpperCase(), path, timestamp, nonce, bodyHash].join("\n");
+}
+
+/** Headers that authenticate a request to the other side. `path` includes the query string, if any. */
+export async function signRequest(
+  secret: string,
+  method: string,
+  path: string,
+  body: string,
+  now: number = Date.now(),
+): Promise<Record<string, string>> {
+  const timestamp = String(Math.floor(now / 1000));
+  const nonce = crypto.randomUUID();
+  const sig = await hmacHex(secret, await canonicalRequest(method, path, timestamp, nonce, body));
+  return { [TIMESTAMP_HEADER]: timestamp, [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: `v1=${sig}` };
+}
+
+export type SignatureCheck = { ok: true; nonce: string; timestamp: number } | { ok: false; reason: string };
+
+/**
+ * Verifies a signed request. Replay protection beyond the time window is the caller's job: it must
+ * remember `nonce` for SIGNATURE_TOLERANCE_SECONDS and refuse a nonce it has seen.
+ */
+export async function verifyRequest(
+  secret: string,
+  method: string,
+  path: string,
+  body: string,
+  headers: { get(name: string): string | null },
+  now: number = Date.now(),
+): Promise<SignatureCheck> {
+  const ts = headers.get(TIMESTAMP_HEADER);
+  const nonce = headers.get(NONCE_HEADER);
+  const sig = headers.get(SIGNATURE_HEADER);
+  if (!ts || !nonce || !sig) return { ok: false, reason: "missing signature headers" };
+  if (!/^\d{1,12}$/.test(ts)) return { ok: false, reason: "malformed timestamp" };
+  if (!/^[A-Za-z0-9-]{8,64}$/.test(nonce)) return { ok: false, reason: "malformed nonce" };
+  const timestamp = Number(ts);
+  if (Math.abs(now / 1000 - timestamp) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: "stale timestamp" };
+  const m = /^v1=([a-f0-9]{64})$/.exec(sig);
+  if (!m) return { ok: false, reason: "malformed signature" };
+  const expected = await hmacHex(secret, await canonicalRequest(method, path, ts, nonce, body));
+  if (!timingSafeEqualHex(expected, m[1]!)) return { ok: false, reason: "bad signature" };
+  return { ok: true, nonce, timestamp };
+}
+
+function timingSafeEqualHex(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

@@ -1,0 +1,75 @@
+/** POST /api/v1/auth/register and /login (spec §9). */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.js";
+import { errorResponses, errorResponse } from "../schemas.js";
+import { registerUser } from "../../services/accounts/registerUser.js";
+import { loginUser } from "../../services/accounts/loginUser.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../services/identity/passwords.js";
+import { validationHook } from "../validation.js";
+
+const Email = z.string().trim().email("must be an email address").max(320).openapi({ example: "test@example.com" });
+
+const RegisterBody = z
+  .object({
+    email: Email,
+    password: z
+      .string()
+      .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+      .max(PASSWORD_MAX_LENGTH)
+      .openapi({ example: "testpass123" }),
+    name: z.string().trim().min(1).max(255).openapi({ example: "Test User" }),
+    organization_name: z.string().trim().min(1).max(255).openapi({ example: "Test Org" }),
+  })
+  .openapi("RegisterRequest");
+
+const RegisteredUser = z
+  .object({
+    id: z.string().uuid(),
+    email: z.string(),
+    name: z.string(),
+    is_admin: z.boolean(),
+    organization_id: z.string().uuid(),
+    organization_name: z.string(),
+    created_at: z.string(),
+  })
+  .openapi("RegisteredUser");
+
+const LoginBody = z.object({ email: Email, password: z.string().min(1).max(PASSWORD_MAX_LENGTH) }).openapi("LoginRequest");
+const TokenResponse = z
+  .object({ access_token: z.string(), token_type: z.literal("bearer"), expires_in: z.number().int() })
+  .openapi("TokenResponse");
+
+const register = createRoute({
+  method: "post",
+  path: "/register",
+  tags: ["Auth"],
+  summary: "Create an organization (free tier) and its admin user",
+  request: { body: { content: { "application/json": { schema: RegisterBody } }, required: true } },
+  responses: {
+    201: { content: { "application/json": { schema: RegisteredUser } }, description: "Registered" },
+    ...errorResponses,
+    409: errorResponse("RESOURCE_CONFLICT: the email is already registered"),
+  },
+});
+
+const login = createRoute({
+  method: "post",
+  path: "/login",
+  tags: ["Auth"],
+  summary: "Exchange email and password for a premium token (same form the base application mints)",
+  request: { body: { content: { "application/json": { schema: LoginBody } }, required: true } },
+  responses: {
+    200: { content: { "application/json": { schema: TokenResponse } }, description: "Signed in" },
+    ...errorResponses,
+  },
+});
+
+export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(register, async (c) => {
+    const user = await registerUser({ db: c.get("db"), env: c.env, input: c.req.valid("json") });
+    return c.json(user, 201);
+  })
+  .openapi(login, async (c) => {
+    const { email, password } = c.req.valid("json");
+    return c.json(await loginUser({ db: c.get("db"), config: c.get("config"), email, password }), 200);
+  });

@@ -1,0 +1,128 @@
+/** Billing reads (spec §1): always the caller's own organization; balances and counters from its ledger. */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.js";
+import { authErrorResponses, bearerSecurity, errorResponses, queryInt } from "../schemas.js";
+import { BillingEventSchema, CreditsSchema, SubscriptionSchema, TierSchema, UsageSchema } from "./schemas.js";
+import { validationHook } from "../validation.js";
+import { requireAuth } from "../../middleware/auth.js";
+import { ledgerFor } from "../../ledger/client.js";
+import { getTier, TIERS } from "../../lib/tiers.js";
+import { listBillingEvents } from "../../services/billing/listBillingEvents.js";
+import { getOrganization } from "../../services/billing/getOrganization.js";
+import type { AccountView } from "../../ledger/interface.js";
+
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+
+const tiers = createRoute({
+  method: "get",
+  path: "/tiers",
+  tags: ["Billing"],
+  summary: "Public tier list: limits, priority and features",
+  responses: { 200: json(z.array(TierSchema), "The four tiers") },
+});
+const subscription = createRoute({
+  method: "get",
+  path: "/subscription",
+  tags: ["Billing"],
+  summary: "The organization's subscription",
+  security: bearerSecurity,
+  responses: { 200: json(SubscriptionSchema, "Subscription"), ...authErrorResponses },
+});
+const credits = createRoute({
+  method: "get",
+  path: "/credits",
+  tags: ["Billing"],
+  summary: "The organization's credit balance",
+  security: bearerSecurity,
+  responses: { 200: json(CreditsSchema, "Credit balance"), ...authErrorResponses },
+});
+const usage = createRoute({
+  method: "get",
+  path: "/usage",
+  tags: ["Billing"],
+  summary: "Usage in the current billing period",
+  security: bearerSecurity,
+  responses: { 200: json(UsageSchema, "Usage"), ...authErrorResponses },
+});
+const events = createRoute({
+  method: "get",
+  path: "/events",
+  tags: ["Billing"],
+  summary: "Billing event history, newest first",
+  security: bearerSecurity,
+  request: { query: z.object({ limit: queryInt(1, 200, 50), offset: queryInt(0, 1_000_000_000, 0) }) },
+  responses: { 200: json(z.array(BillingEventSchema), "Events"), ...authErrorResponses, 400: errorResponses[400] },
+});
+
+export function subscriptionView(a: AccountView) {
+  return {
+    id: a.subscription_id,
+    organization_id: a.organization_id,
+    tier: a.tier,
+    status: a.status,
+    monthly_analysis_limit: a.monthly_analysis_limit,
+    monthly_credit_limit: a.monthly_credit_limit,
+    current_period_analyses: a.current_period_analyses,
+    current_period_credits_used: a.current_period_credits_used,
+    current_period_start: a.current_period_start,
+    current_period_end: a.current_period_end,
+    trial_end: a.trial_end,
+    cancel_at_period_end: a.cancel_at_period_end,
+    created_at: a.created_at,
+    features: getTier(a.tier).features,
+    credit_balance: a.balance,
+  };
+}
+
+export function usageView(a: AccountView) {
+  return {
+    organization_id: a.organization_id,
+    current_period_analyses: a.current_period_analyses,
+    current_period_credits_used: a.current_period_credits_used,
+    monthly_analysis_limit: a.monthly_analysis_limit,
+    monthly_credit_limit: a.monthly_credit_limit,
+    current_period_start: a.current_period_start,
+    current_period_end: a.current_period_end,
+    utilization_percent:
+      a.monthly_credit_limit === null || a.monthly_credit_limit === 0
+        ? null
+        : Math.round((a.current_period_credits_used / a.monthly_credit_limit) * 10_000) / 100,
+  };
+}
+
+export const publicBillingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(tiers, (c) => {
+  c.header("Cache-Control", "public, max-age=300");
+  return c.json(TIERS.map((t) => ({ ...t, features: [...t.features] })), 200);
+});
+
+export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+billingRoutes.use("*", requireAuth);
+billingRoutes
+  .openapi(subscription, async (c) => {
+    const { orgId } = c.get("auth");
+    return c.json(subscriptionView(await ledgerFor(c.env, orgId).getAccount(orgId)), 200);
+  })
+  .openapi(credits, async (c) => {
+    const { orgId } = c.get("auth");
+    const [account, org] = await Promise.all([ledgerFor(c.env, orgId).getAccount(orgId), getOrganization({ db: c.get("db"), orgId })]);
+    return c.json(
+      {
+        organization_id: orgId,
+        credit_balance: account.balance,
+        organization_name: org?.name ?? "",
+        plan_grant_remaining: account.grant_remaining,
+        purchased_credits: account.purchased_balance,
+        held_credits: account.held,
+        available_credits: account.available,
+      },
+      200,
+    );
+  })
+  .openapi(usage, async (c) => {
+    const { orgId } = c.get("auth");
+    return c.json(usageView(await ledgerFor(c.env, orgId).getAccount(orgId)), 200);
+  })
+  .openapi(events, async (c) => {
+    const { limit, offset } = c.req.valid("query");
+    return c.json(await listBillingEvents({ db: c.get("db"), orgId: c.get("auth").orgId, limit, offset }), 200);
+  });

@@ -1,0 +1,76 @@
+import { z } from "@hono/zod-openapi";
+import { FEATURES, SUBSCRIPTION_STATUSES, TIER_NAMES } from "../../lib/tiers.js";
+
+const ts = (example: string) => z.string().openapi({ example });
+
+export const SubscriptionSchema = z
+  .object({
+    id: z.string().uuid(),
+    organization_id: z.string().uuid(),
+    tier: z.enum(TIER_NAMES),
+    status: z.enum(SUBSCRIPTION_STATUSES),
+    monthly_analysis_limit: z.number().int().nullable(),
+    monthly_credit_limit: z.number().int().nullable(),
+    current_period_analyses: z.number().int(),
+    current_period_credits_used: z.number().int(),
+    current_period_start: ts("2025-11-01T00:00:00Z"),
+    current_period_end: ts("2025-12-01T00:00:00Z"),
+    trial_end: z.string().nullable(),
+    cancel_at_period_end: z.boolean(),
+    created_at: ts("2025-10-01T14:30:00Z"),
+    features: z.array(z.enum(FEATURES)),
+    credit_balance: z.number().int(),
+  })
+  .openapi("Subscription");
+
+export const CreditsSchema = z
+  .object({
+    organization_id: z.string().uuid(),
+    credit_balance: z.number().int().openapi({ description: "Unexpired plan grant + purchased credits" }),
+    organization_name: z.string(),
+    plan_grant_remaining: z.number().int(),
+    purchased_credits: z.number().int(),
+    held_credits: z.number().int().openapi({ description: "Reserved by admitted analyses that have not settled" }),
+    available_credits: z.number().int(),
+  })
+  .openapi("Credits");
+
+export const UsageSchema = z
+  .object({
+    organization_id: z.string().uuid(),
+    current_period_analyses: z.number().int(),
+    current_period_credits_used: z.number().int(),
+    monthly_analysis_limit: z.number().int().nullable(),
+    monthly_credit_limit: z.number().int().nullable(),
+    current_period_start: z.string(),
+    current_period_end: z.string(),
+    utilization_percent: z.number().nullable().openapi({ description: "credits used ÷ monthly credit limit × 100, two decimals; null when unlimited" }),
+  })
+  .openapi("Usage");
+
+export const BillingEventSchema = z
+  .object({
+    id: z.string().uuid(),
+    organization_id: z.string().uuid(),
+    event_type: z.string().openapi({ example: "analysis_completed" }),
+    description: z.string(),
+    analysis_job_id: z.string().nullable(),
+    credits_amount: z.number().int(),
+    balance_after: z.number().int(),
+    grant_amount: z.number().int().openapi({ description: "Part of credits_amount that moved plan-grant credits" }),
+    purchased_amount: z.number().int().openapi({ description: "Part of credits_amount that moved purchased credits" }),
+    held_amount: z.number().int().openapi({ description: "Change to held credits (holds placed or released)" }),
+    stripe_event_id: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("BillingEvent");
+
+export const TierSchema = z
+  .object({
+    tier: z.enum(TIER_NAMES),
+    monthly_analysis_limit: z.number().int().nullable(),
+    monthly_credit_limit: z.number().int().nullable(),
+    priority: z.number().int(),
+    features: z.array(z.enum(FEATURES)),
+  })
+  .openapi("Tier");

@@ -1,0 +1,86 @@
+/**
+ * Premium tokens: exactly what the base application's `create_premium_token` mints with PyJWT
+ * (HS256 over the shared JWT_SECRET_KEY; claims sub, org_id, email, is_admin, exp, iat). The
+ * algorithm is pinned from configuration, so `alg: none` or a swapped algorithm never verifies.
+ */
+import { SignJWT, jwtVerify, importSPKI, errors as joseErrors, type JWTPayload } from "jose";
+import { z } from "zod";
+import type { Config } from "../../env.js";
+import { ApiError } from "../../errors/api-error.js";
+
+/** Allowance for clock skew between the base application and this service. */
+export const CLOCK_SKEW_SECONDS = 30;
+export const LOGIN_TOKEN_TTL_SECONDS = 24 * 3600;
+
+const ClaimsSchema = z.object({
+  sub: z.string().uuid("sub must be a UUID"),
+  org_id: z.string().uuid("org_id must be a UUID"),
+  email: z.string().email("email must be an email address").max(320),
+  is_admin: z.boolean().default(false),
+  exp: z.number(),
+  iat: z.number().optional(),
+});
+
+export interface Identity {
+  userId: string;
+  orgId: string;
+  email: string;
+  isAdmin: boolean;
+}
+
+const enc = new TextEncoder();
+const keyCache = new Map<string, CryptoKey | Uint8Array>();
+
+async function verificationKey(config: Config): Promise<CryptoKey | Uint8Array> {
+  const id = `${config.JWT_ALGORITHM}:${config.JWT_ALGORITHM === "RS256" ? config.JWT_PUBLIC_KEY : config.JWT_SECRET_KEY}`;
+  let key = keyCache.get(id);
+  if (!key) {
+    key = config.JWT_ALGORITHM === "RS256" ? await importSPKI(config.JWT_PUBLIC_KEY!, "RS256") : enc.encode(config.JWT_SECRET_KEY);
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
+/** Verifies a bearer token; any failure is a 401 whose message says what was wrong, never why it matched. */
+export async function verifyPremiumToken(token: string, config: Config): Promise<Identity> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, await verificationKey(config), {
+      algorithms: [config.JWT_ALGORITHM],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      requiredClaims: ["exp", "sub"],
+    }));
+  } catch (err) {
+    throw new ApiError("UNAUTHORIZED", describeJoseError(err));
+  }
+  const claims = ClaimsSchema.safeParse(payload);
+  if (!claims.success) {
+    throw new ApiError("UNAUTHORIZED", "Token claims are invalid", {
+      claims: claims.error.issues.map((i) => ({ claim: i.path.join("."), message: i.message })),
+    });
+  }
+  const c = claims.data;
+  return { userId: c.sub, orgId: c.org_id, email: c.email.toLowerCase(), isAdmin: c.is_admin };
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return "Token has expired";
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return "Token algorithm is not allowed";
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return "Token signature is invalid";
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `Token claim "${err.claim}" is missing or invalid`;
+  return "Token is malformed";
+}
+
+/** Mints a token of the same form the base application mints (used by /auth/login). HS256 only. */
+export async function mintPremiumToken(identity: Identity, config: Config, ttlSeconds = LOGIN_TOKEN_TTL_SECONDS): Promise<string> {
+  if (config.JWT_ALGORITHM !== "HS256") {
+    throw new ApiError("FORBIDDEN", "Password login is disabled when tokens are RS256: sign in through the base application");
+  }
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ org_id: identity.orgId, email: identity.email, is_admin: identity.isAdmin })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(identity.userId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(enc.encode(config.JWT_SECRET_KEY));
+}
