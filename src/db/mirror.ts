@@ -12,7 +12,14 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
   const db = createDb(d1);
   const now = isoNow();
   const org = account.organization_id;
-  const statements = [];
+  // The ledger only exists for a known organization; make sure D1 has its row before the history
+  // that references it (a ledger touched before the catalog row was written still mirrors).
+  const statements: unknown[] = [
+    db
+      .insert(schema.organizations)
+      .values({ id: org, name: `Organization ${org.slice(0, 8)}`, slug: `org-${org}`, createdAt: account.created_at, updatedAt: now })
+      .onConflictDoNothing(),
+  ];
   // Each entry's stripe_event_id is unique in D1; entries share an event only for its first effect.
   const seenStripe = new Set<string>();
   for (const e of entries) {

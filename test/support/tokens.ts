@@ -3,7 +3,7 @@
  * PyJWT's `encode(payload, key, algorithm="HS256")` produces in the base application. If the
  * service's verification drifted from the standard, these tests would catch it.
  */
-import { TEST_SECRETS } from "../../vitest.config.js";
+import { TEST_SECRETS } from "./secrets.js";
 
 const enc = new TextEncoder();
 const b64url = (bytes: Uint8Array | string) => {

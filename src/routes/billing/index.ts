@@ -26,6 +26,7 @@ const subscription = createRoute({
   tags: ["Billing"],
   summary: "The organization's subscription",
   security: bearerSecurity,
+  middleware: [requireAuth] as const,
   responses: { 200: json(SubscriptionSchema, "Subscription"), ...authErrorResponses },
 });
 const credits = createRoute({
@@ -34,6 +35,7 @@ const credits = createRoute({
   tags: ["Billing"],
   summary: "The organization's credit balance",
   security: bearerSecurity,
+  middleware: [requireAuth] as const,
   responses: { 200: json(CreditsSchema, "Credit balance"), ...authErrorResponses },
 });
 const usage = createRoute({
@@ -42,6 +44,7 @@ const usage = createRoute({
   tags: ["Billing"],
   summary: "Usage in the current billing period",
   security: bearerSecurity,
+  middleware: [requireAuth] as const,
   responses: { 200: json(UsageSchema, "Usage"), ...authErrorResponses },
 });
 const events = createRoute({
@@ -50,6 +53,7 @@ const events = createRoute({
   tags: ["Billing"],
   summary: "Billing event history, newest first",
   security: bearerSecurity,
+  middleware: [requireAuth] as const,
   request: { query: z.object({ limit: queryInt(1, 200, 50), offset: queryInt(0, 1_000_000_000, 0) }) },
   responses: { 200: json(z.array(BillingEventSchema), "Events"), ...authErrorResponses, 400: errorResponses[400] },
 });
@@ -96,7 +100,6 @@ export const publicBillingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: valida
 });
 
 export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-billingRoutes.use("*", requireAuth);
 billingRoutes
   .openapi(subscription, async (c) => {
     const { orgId } = c.get("auth");

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { call, expectEnvelope, json } from "./support/http.js";
+import { signHs256, tokenFor } from "./support/tokens.js";
+import { hashPassword, verifyPassword, PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS } from "../src/services/identity/passwords.js";
+import { MAX_FAILED_LOGINS } from "../src/services/accounts/loginUser.js";
+
+const uniqueEmail = () => `u-${crypto.randomUUID().slice(0, 12)}@example.com`;
+const register = (over: Record<string, unknown> = {}) =>
+  call("/api/v1/auth/register", {
+    body: { email: uniqueEmail(), password: "testpass123", name: "Test User", organization_name: "Test Org", ...over },
+  });
+
+describe("POST /api/v1/auth/register", () => {
+  it("creates an admin user and a free organization (201)", async () => {
+    const email = uniqueEmail();
+    const res = await register({ email });
+    expect(res.status).toBe(201);
+    const body = await json(res);
+    expect(body).toMatchObject({ email, name: "Test User", is_admin: true, organization_name: "Test Org" });
+    const row = await env.DB.prepare("SELECT hashed_password FROM users WHERE email = ?").bind(email).first<{ hashed_password: string }>();
+    expect(row!.hashed_password).toMatch(/^pbkdf2-sha256\$100000\$/);
+    expect(row!.hashed_password).not.toContain("testpass123");
+  });
+
+  it("normalises email case and refuses a duplicate with 409", async () => {
+    const email = uniqueEmail();
+    expect((await register({ email })).status).toBe(201);
+    const body = await expectEnvelope(await register({ email: email.toUpperCase() }), 409, "RESOURCE_CONFLICT");
+    expect(body.details).toEqual({ field: "email" });
+  });
+
+  it("names each invalid field", async () => {
+    const res = await call("/api/v1/auth/register", { body: { email: "nope", password: "short", name: "" } });
+    const body = await expectEnvelope(res, 400, "VALIDATION_ERROR");
+    const fields = body.details.fields.map((f: { field: string }) => f.field).sort();
+    expect(fields).toEqual(["email", "name", "organization_name", "password"]);
+  });
+
+  it("refuses malformed JSON, a wrong content type and an oversized body", async () => {
+    await expectEnvelope(await call("/api/v1/auth/register", { body: "{not json" }), 400, "VALIDATION_ERROR");
+    await expectEnvelope(
+      await call("/api/v1/auth/register", { body: "email=a", headers: { "Content-Type": "application/x-www-form-urlencoded" } }),
+      415,
+      "VALIDATION_ERROR",
+    );
+    await expectEnvelope(await call("/api/v1/auth/register", { body: { pad: "x".repeat(1_100_000) } }), 413, "VALIDATION_ERROR");
+  });
+});
+
+describe("POST /api/v1/auth/login", () => {
+  it("returns a bearer token of the base application's form that the API accepts", async () => {
+    const email = uniqueEmail();
+    const reg = await json(await register({ email }));
+    const res = await call("/api/v1/auth/login", { body: { email, password: "testpass123" } });
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body.token_type).toBe("bearer");
+    expect(body.expires_in).toBe(86400);
+    const [header, payload] = body.access_token.split(".").slice(0, 2).map((p: string) => JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/"))));
+    expect(header.alg).toBe("HS256");
+    expect(payload).toMatchObject({ sub: reg.id, org_id: reg.organization_id, email, is_admin: true });
+    expect(payload.exp - payload.iat).toBe(86400);
+    const sub = await call("/api/v1/billing/subscription", { token: body.access_token });
+    expect(sub.status).toBe(200);
+    expect((await json(sub)).organization_id).toBe(reg.organization_id);
+  });
+
+  it("answers the same for an unknown email and a wrong password", async () => {
+    const email = uniqueEmail();
+    await register({ email });
+    const a = await expectEnvelope(await call("/api/v1/auth/login", { body: { email, password: "wrong-password" } }), 401, "UNAUTHORIZED");
+    const b = await expectEnvelope(await call("/api/v1/auth/login", { body: { email: uniqueEmail(), password: "wrong-password" } }), 401, "UNAUTHORIZED");
+    expect(a.message).toBe(b.message);
+    expect(a.details).toEqual(b.details);
+  });
+
+  it("locks an account after repeated failures, even for the right password, with the same answer", async () => {
+    const email = uniqueEmail();
+    await register({ email });
+    for (let i = 0; i < MAX_FAILED_LOGINS; i++) {
+      await expectEnvelope(await call("/api/v1/auth/login", { body: { email, password: `wrong-${i}-password` } }), 401, "UNAUTHORIZED");
+    }
+    const locked = await expectEnvelope(await call("/api/v1/auth/login", { body: { email, password: "testpass123" } }), 401, "UNAUTHORIZED");
+    expect(locked.message).toBe("Invalid email or password");
+    const row = await env.DB.prepare("SELECT locked_until FROM users WHERE email = ?").bind(email).first<{ locked_until: string }>();
+    expect(Date.parse(row!.locked_until)).toBeGreaterThan(Date.now());
+  });
+});
+
+describe("passwords", () => {
+  it("stays within the production runtime's PBKDF2 limit", async () => {
+    expect(PBKDF2_ITERATIONS).toBeLessThanOrEqual(100_000);
+    expect(PBKDF2_MAX_ITERATIONS).toBe(100_000);
+    await expect(hashPassword("x".repeat(12), 100_001)).rejects.toThrow(/exceeds the Workers limit/);
+  });
+  it("verifies only the right password and rejects malformed stored hashes", async () => {
+    const h = await hashPassword("correct horse", 1000);
+    expect(await verifyPassword("correct horse", h)).toBe(true);
+    expect(await verifyPassword("correct horsf", h)).toBe(false);
+    expect(await verifyPassword("correct horse", "md5$abc")).toBe(false);
+    expect(h).not.toBe(await hashPassword("correct horse", 1000)); // per-user random salt
+  });
+});
+
+describe("tokens minted by the base application", () => {
+  it("provision an unseen organization and user on first use", async () => {
+    const { token, claims } = await tokenFor({ is_admin: true });
+    const res = await call("/api/v1/billing/subscription", { token });
+    expect(res.status).toBe(200);
+    const org = await env.DB.prepare("SELECT id FROM organizations WHERE id = ?").bind(claims.org_id).first();
+    const user = await env.DB.prepare("SELECT organization_id, is_admin FROM users WHERE id = ?").bind(claims.sub).first<{ organization_id: string; is_admin: number }>();
+    expect(org).not.toBeNull();
+    expect(user).toMatchObject({ organization_id: claims.org_id, is_admin: 1 });
+  });
+  it("accept a token within the clock-skew allowance", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signHs256({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "skew@example.com", is_admin: false, exp: now - 10, iat: now - 100 });
+    expect((await call("/api/v1/billing/subscription", { token })).status).toBe(200);
+  });
+});
