@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm run e2e`: starts the whole local stack (`npm start`: Worker + sandbox-runner) on free ports with
+# fresh state, then runs every end-to-end check against it through the public API.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PORT="${E2E_PORT:-8101}" RUNNER_PORT="${E2E_RUNNER_PORT:-8102}"
+export VEXXY_STATE_DIR="$(mktemp -d /tmp/vexxy-e2e-state.XXXXXX)"
+export BASE_URL="http://127.0.0.1:${PORT}"
+log="$(mktemp /tmp/vexxy-e2e-stack.XXXXXX.log)"
+
+node scripts/start.mjs >"$log" 2>&1 &
+stack=$!
+cleanup() {
+  kill -TERM "$stack" 2>/dev/null || true
+  wait "$stack" 2>/dev/null || true
+  rm -rf "$VEXXY_STATE_DIR"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 120); do
+  if curl -fsS "$BASE_URL/health" >/dev/null 2>&1 && { [ "${VEXXY_NO_RUNNER:-}" = 1 ] || curl -fsS "http://127.0.0.1:${RUNNER_PORT}/healthz" >/dev/null 2>&1; }; then break; fi
+  if ! kill -0 "$stack" 2>/dev/null; then echo "[e2e] the stack exited:"; cat "$log"; exit 1; fi
+  sleep 1
+done
+curl -fsS "$BASE_URL/health" >/dev/null || { echo "[e2e] the stack did not come up:"; tail -50 "$log"; exit 1; }
+
+status=0
+for step in scripts/e2e.d/*; do
+  echo "[e2e] $step"
+  if ! "$step"; then status=1; echo "[e2e] FAILED: $step"; fi
+done
+if [ "$status" != 0 ]; then echo "[e2e] stack log (tail):"; tail -80 "$log"; fi
+exit "$status"
