@@ -12,8 +12,17 @@ import { allowedMethods, methodNotAllowed } from "./middleware/method-not-allowe
 import { validationHook } from "./routes/validation.js";
 import { authRoutes } from "./routes/auth/index.js";
 import { billingRoutes, publicBillingRoutes } from "./routes/billing/index.js";
+import { analysisRoutes } from "./routes/analysis/index.js";
+import { runnerRoutes } from "./routes/internal/runner.js";
+import { opsRoutes } from "./routes/internal/ops.js";
+import { webhookRoutes } from "./routes/webhooks/index.js";
+import { paymentRoutes } from "./routes/payments/index.js";
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
+/** Submissions may carry an inline SBOM and scan (each ≤ 5 MiB). */
+export const SUBMIT_BODY_LIMIT = 11 * 1024 * 1024;
+/** Runner completions carry the VEX document, profile and reachability results. */
+export const CALLBACK_BODY_LIMIT = 32 * 1024 * 1024;
 
 const withServices = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", loadConfig(c.env));
@@ -27,12 +36,22 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.use("*", withServices);
   app.use("/api/*", corsFromConfig);
-  app.use("/api/*", limitBody(JSON_BODY_LIMIT));
+  app.use("/api/*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    const limit = path === "/api/v1/analysis/submit" || path === "/api/v1/analysis/quote" ? SUBMIT_BODY_LIMIT : JSON_BODY_LIMIT;
+    return limitBody(limit)(c, next);
+  });
+  app.use("/internal/*", limitBody(CALLBACK_BODY_LIMIT));
   app.use("/api/*", requireJson);
 
   app.route("/api/v1/auth", authRoutes);
   app.route("/api/v1/billing", publicBillingRoutes);
   app.route("/api/v1/billing", billingRoutes);
+  app.route("/api/v1/analysis", analysisRoutes);
+  app.route("/internal/v1/jobs", runnerRoutes);
+  app.route("/internal/v1/ops", opsRoutes);
+  app.route("/api/v1/webhooks", webhookRoutes);
+  app.route("/api/v1/payments", paymentRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
     type: "http",

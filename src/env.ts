@@ -20,6 +20,36 @@ const optionalUrl = z
   .transform((s) => (s && s.trim() ? s.trim().replace(/\/+$/, "") : null))
   .pipe(z.string().url().nullable());
 
+const stripePrice = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s && s.trim() ? s.trim() : null))
+    .pipe(z.string().regex(/^price_\w+$/, `${name} must be a Stripe price id (price_…)`).nullable());
+
+export const CreditPackSchema = z.object({
+  id: z.string().regex(/^[a-z0-9_-]{1,40}$/, "pack id must be 1-40 of a-z 0-9 _ -"),
+  credits: z.number().int().positive(),
+  price: z.string().regex(/^price_\w+$/, "price must be a Stripe price id (price_…)"),
+  amount_cents: z.number().int().positive(),
+  currency: z.string().regex(/^[a-z]{3}$/).default("usd"),
+});
+export type CreditPack = z.infer<typeof CreditPackSchema>;
+
+const creditPacks = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s || !s.trim()) return [];
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "STRIPE_CREDIT_PACKS must be a JSON array of packs" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(CreditPackSchema, { error: "STRIPE_CREDIT_PACKS must be a JSON array of packs" }));
+
 export const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
@@ -43,10 +73,30 @@ export const ConfigSchema = z
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "STRIPE_WEBHOOK_SECRET must look like whsec_…").optional(),
     /** Only for tests and local development: where the Stripe SDK sends API calls (fake Stripe). */
     STRIPE_API_BASE: optionalUrl,
+    /** Stripe price ids of the paid tiers (recurring monthly prices). A tier without a price cannot be bought online. */
+    STRIPE_PRICE_STARTER: stripePrice("STRIPE_PRICE_STARTER"),
+    STRIPE_PRICE_PROFESSIONAL: stripePrice("STRIPE_PRICE_PROFESSIONAL"),
+    STRIPE_PRICE_ENTERPRISE: stripePrice("STRIPE_PRICE_ENTERPRISE"),
+    /** Credit packs for sale, JSON: [{"id":"pack_1000","credits":1000,"price":"price_…","amount_cents":10000}]. */
+    STRIPE_CREDIT_PACKS: creditPacks,
+    /** Origins the billing pages may send people back to (return_to); CORS_ALLOWED_ORIGINS are allowed too. */
+    BILLING_RETURN_ORIGINS: csv,
   })
   .superRefine((c, ctx) => {
     if (c.JWT_ALGORITHM === "RS256" && !c.JWT_PUBLIC_KEY?.includes("BEGIN PUBLIC KEY")) {
       ctx.addIssue({ code: "custom", path: ["JWT_PUBLIC_KEY"], message: "JWT_PUBLIC_KEY (PEM) is required when JWT_ALGORITHM=RS256" });
+    }
+    // A price id identifies what was bought: the same price for two tiers or packs would be ambiguous.
+    const prices = [c.STRIPE_PRICE_STARTER, c.STRIPE_PRICE_PROFESSIONAL, c.STRIPE_PRICE_ENTERPRISE, ...c.STRIPE_CREDIT_PACKS.map((p) => p.price)].filter(Boolean);
+    if (new Set(prices).size !== prices.length) {
+      ctx.addIssue({ code: "custom", path: ["STRIPE_CREDIT_PACKS"], message: "each tier and credit pack needs its own Stripe price id" });
+    }
+    const packIds = c.STRIPE_CREDIT_PACKS.map((p) => p.id);
+    if (new Set(packIds).size !== packIds.length) {
+      ctx.addIssue({ code: "custom", path: ["STRIPE_CREDIT_PACKS"], message: "credit pack ids must be unique" });
+    }
+    for (const o of c.BILLING_RETURN_ORIGINS) {
+      if (!/^https?:\/\/[^/?#]+$/.test(o)) ctx.addIssue({ code: "custom", path: ["BILLING_RETURN_ORIGINS"], message: `${o} is not an origin (scheme://host[:port])` });
     }
     if (c.ENVIRONMENT === "production") {
       for (const k of ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"] as const) {

@@ -1,5 +1,5 @@
 /** drizzle schema for the D1 catalog; mirrors migrations/*.sql (the migrations are the source of truth). */
-import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, real } from "drizzle-orm/sqlite-core";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -79,3 +79,48 @@ export const processedStripeEvents = sqliteTable("processed_stripe_events", {
   organizationId: text("organization_id"),
   processedAt: text("processed_at").notNull(),
 });
+
+export const analysisJobs = sqliteTable("analysis_jobs", {
+  id: text("id").primaryKey(),
+  organizationId: text("organization_id").notNull(),
+  userId: text("user_id").notNull(),
+  status: text("status").$type<JobStatus>().notNull(),
+  imageRef: text("image_ref").notNull(),
+  imageDigest: text("image_digest").notNull(),
+  sbomId: text("sbom_id"),
+  profile: text("profile"),
+  configJson: text("config_json").notNull(),
+  environmentJson: text("environment_json"),
+  sbomKey: text("sbom_key"),
+  vulnerabilitiesKey: text("vulnerabilities_key"),
+  resultsKey: text("results_key"),
+  maxCost: integer("max_cost").notNull(),
+  costCredits: integer("cost_credits"),
+  billingState: text("billing_state").$type<BillingState>().notNull().default("held"),
+  progressPercent: integer("progress_percent").notNull().default(0),
+  currentPhase: text("current_phase"),
+  errorCode: text("error_code"),
+  errorMessage: text("error_message"),
+  securitySummaryJson: text("security_summary_json"),
+  featuresRanJson: text("features_ran_json"),
+  sandboxSeconds: real("sandbox_seconds"),
+  estimatedDurationMinutes: integer("estimated_duration_minutes").notNull(),
+  dispatchAttempts: integer("dispatch_attempts").notNull().default(0),
+  dispatchedAt: text("dispatched_at"),
+  leaseExpiresAt: text("lease_expires_at"),
+  startedAt: text("started_at"),
+  sandboxStartedAt: text("sandbox_started_at"),
+  completedAt: text("completed_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const runnerNonces = sqliteTable("runner_nonces", {
+  nonce: text("nonce").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+export const JOB_STATUSES = ["queued", "running", "analyzing", "complete", "failed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type BillingState = "held" | "to_settle" | "to_void" | "settled" | "voided";
+export type JobRow = typeof analysisJobs.$inferSelect;

@@ -24,8 +24,8 @@ import type {
   SettleRequest,
   VoidRequest,
 } from "./interface.js";
-import { getTier, lowestTierWith, tierHas, type TierName, type SubscriptionStatus } from "../lib/tiers.js";
-import { totalCost } from "../lib/cost.js";
+import { getTier, type TierName, type SubscriptionStatus } from "../lib/tiers.js";
+import { decideAdmission, rateLimitHeaders, type AdmissionState } from "./admission.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { mirrorLedger } from "../db/mirror.js";
 
@@ -72,8 +72,6 @@ interface EntryInput {
   description: string;
 }
 
-const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["active", "trialing"]);
-
 export class OrgLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Test-only clock (ENVIRONMENT=test): lets tests drive rollover and hold expiry deterministically. */
@@ -110,9 +108,13 @@ export class OrgLedger extends DurableObject<Env> {
           .toArray()[0];
         if (prior && prior.expires_at > now) {
           if (prior.request_hash !== req.requestHash) {
-            return refuse("RESOURCE_CONFLICT", "Idempotency-Key was already used with a different request body", {
-              idempotency_key: req.idempotencyKey,
-            });
+            const refusal: Refusal = {
+              code: "RESOURCE_CONFLICT",
+              message: "Idempotency-Key was already used with a different request body",
+              details: { idempotency_key: req.idempotencyKey },
+              headers: {},
+            };
+            return { ok: false, refusal };
           }
           const hold = this.holdRow(prior.job_id);
           return { ok: true, replay: true, jobId: prior.job_id, hold: hold?.amount ?? 0, account: this.view(acct) };
@@ -122,53 +124,10 @@ export class OrgLedger extends DurableObject<Env> {
       const existing = this.holdRow(req.jobId);
       if (existing) return { ok: true, replay: true, jobId: req.jobId, hold: existing.amount, account: this.view(acct) };
 
-      if (!ACTIVE_STATUSES.has(acct.status)) {
-        const why =
-          acct.status === "past_due" || acct.status === "unpaid"
-            ? "the last payment failed; update the payment method in the billing portal (/billing/portal)"
-            : "reactivate the subscription at /billing/subscribe";
-        return refuse("FORBIDDEN", `Subscription is ${acct.status}: new analyses are not allowed — ${why}`, {
-          subscription_status: acct.status,
-        });
-      }
-      if (req.features.fuzzing && !tierHas(acct.tier, "security_fuzzing")) {
-        const needed = lowestTierWith("security_fuzzing");
-        return refuse("FORBIDDEN", `Security fuzzing requires the ${needed} tier or higher (current tier: ${acct.tier})`, {
-          feature: "security_fuzzing",
-          required_tier: needed,
-          current_tier: acct.tier,
-        });
-      }
-      const tier = getTier(acct.tier);
-      const resetSeconds = Math.max(1, Math.ceil((acct.period_end - now) / 1000));
-      const periodSeconds = Math.max(1, Math.round((acct.period_end - acct.period_start) / 1000));
-      const rateHeaders = (remaining: number): Record<string, string> =>
-        tier.monthly_analysis_limit === null
-          ? {}
-          : {
-              "RateLimit-Policy": `"monthly-analyses";q=${tier.monthly_analysis_limit};w=${periodSeconds}`,
-              RateLimit: `"monthly-analyses";r=${remaining};t=${resetSeconds}`,
-            };
-      if (tier.monthly_analysis_limit !== null && acct.period_analyses >= tier.monthly_analysis_limit) {
-        return refuse(
-          "QUOTA_EXCEEDED",
-          `Monthly analysis limit reached (${acct.period_analyses}/${tier.monthly_analysis_limit})`,
-          { quota_type: "monthly_analyses", limit: tier.monthly_analysis_limit, current: acct.period_analyses },
-          { "Retry-After": String(resetSeconds), ...rateHeaders(0) },
-        );
-      }
-      const maxCost = totalCost({ ...req.features, seconds: req.testTimeoutSeconds });
-      const metered = tier.monthly_credit_limit !== null;
-      const available = balanceOf(acct) - acct.held;
-      if (metered && maxCost > available) {
-        return refuse(
-          "QUOTA_EXCEEDED",
-          `Insufficient credits: this analysis may cost up to ${maxCost} credits, ${available} available`,
-          { quota_type: "credits", required: maxCost, available, current_balance: balanceOf(acct), held: acct.held },
-          { "Retry-After": String(resetSeconds) },
-        );
-      }
-      const hold = metered ? maxCost : 0;
+      const decision = decideAdmission(this.admissionState(acct), req.features, req.testTimeoutSeconds, now);
+      if (!decision.ok) return { ok: false, refusal: decision.refusal };
+      const hold = decision.hold;
+      const metered = getTier(acct.tier).monthly_credit_limit !== null;
       this.sql.exec(
         "INSERT INTO holds (job_id, amount, state, period_index, placed_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?)",
         req.jobId,
@@ -199,7 +158,7 @@ export class OrgLedger extends DurableObject<Env> {
         );
       }
       acct = this.account()!;
-      return { ok: true, replay: false, jobId: req.jobId, hold, account: this.view(acct) };
+      return { ok: true, replay: false, jobId: req.jobId, hold, account: this.view(acct), rateLimit: rateLimitHeaders(this.admissionState(acct), (getTier(acct.tier).monthly_analysis_limit ?? 0) - acct.period_analyses, now) };
     });
     await this.schedule();
     return result;
@@ -237,6 +196,12 @@ export class OrgLedger extends DurableObject<Env> {
     });
     await this.schedule();
     return out;
+  }
+
+  /** Dry run of admission for quotes: same rules, nothing changes. */
+  async previewAdmission(orgId: string, features: AdmitRequest["features"], testTimeoutSeconds: number) {
+    const acct = this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    return { decision: decideAdmission(this.admissionState(acct), features, testTimeoutSeconds, this.now()), account: this.view(acct) };
   }
 
   /** Releases a whole hold. Idempotent by job id. */
@@ -560,6 +525,18 @@ export class OrgLedger extends DurableObject<Env> {
     this.sql.exec("UPDATE account SET version = version + 1 WHERE id = 1");
   }
 
+  private admissionState(a: AccountRow): AdmissionState {
+    return {
+      tier: a.tier,
+      status: a.status,
+      periodStart: a.period_start,
+      periodEnd: a.period_end,
+      periodAnalyses: a.period_analyses,
+      balance: balanceOf(a),
+      held: a.held,
+    };
+  }
+
   private view(a: AccountRow): AccountView {
     const tier = getTier(a.tier);
     const balance = balanceOf(a);
@@ -670,8 +647,4 @@ function entryView(r: EntryRow): LedgerEntry {
 
 function balanceOf(a: { grant_remaining: number; purchased_balance: number }): number {
   return a.grant_remaining + a.purchased_balance;
-}
-
-function refuse(code: Refusal["code"], message: string, details: Record<string, unknown>, headers: Record<string, string> = {}): AdmitResult {
-  return { ok: false, refusal: { code, message, details, headers } };
 }

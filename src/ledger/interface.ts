@@ -85,7 +85,7 @@ export interface Refusal {
 }
 
 export type AdmitResult =
-  | { ok: true; replay: boolean; jobId: string; hold: number; account: AccountView }
+  | { ok: true; replay: boolean; jobId: string; hold: number; account: AccountView; rateLimit?: Record<string, string> }
   | { ok: false; refusal: Refusal };
 
 export interface SettleRequest {

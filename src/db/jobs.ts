@@ -1,0 +1,145 @@
+/**
+ * Analysis job persistence. The job state machine is enforced HERE, in one place: every status change
+ * is a conditional UPDATE that only succeeds from an allowed state, so duplicate, late or reordered
+ * callbacks and racing cancels cannot move a job backwards or out of a terminal state.
+ */
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import type { Database } from "./client.js";
+import { schema } from "./client.js";
+import type { BillingState, JobRow, JobStatus } from "./schema.js";
+import { isoNow } from "../lib/time.js";
+
+export const TERMINAL: readonly JobStatus[] = ["complete", "failed", "cancelled"];
+
+/** Allowed transitions: from → to. Terminal states have none. */
+export const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  queued: ["running", "analyzing", "failed", "cancelled"],
+  running: ["analyzing", "complete", "failed", "cancelled"],
+  analyzing: ["complete", "failed", "cancelled"],
+  complete: [],
+  failed: [],
+  cancelled: [],
+};
+
+export function sourcesOf(to: JobStatus): JobStatus[] {
+  return (Object.keys(TRANSITIONS) as JobStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+}
+
+export type NewJob = typeof schema.analysisJobs.$inferInsert;
+
+export async function insertJob(db: Database, job: NewJob): Promise<void> {
+  await db.insert(schema.analysisJobs).values(job).onConflictDoNothing();
+}
+
+/** A job of one organization; another organization's id is indistinguishable from a missing one. */
+export async function getJob(db: Database, orgId: string, jobId: string): Promise<JobRow | null> {
+  const [row] = await db
+    .select()
+    .from(schema.analysisJobs)
+    .where(and(eq(schema.analysisJobs.organizationId, orgId), eq(schema.analysisJobs.id, jobId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** For internal callers that hold only a job id (runner callbacks, queue consumers). */
+export async function getJobById(db: Database, jobId: string): Promise<JobRow | null> {
+  const [row] = await db.select().from(schema.analysisJobs).where(eq(schema.analysisJobs.id, jobId)).limit(1);
+  return row ?? null;
+}
+
+export async function listJobs(
+  db: Database,
+  orgId: string,
+  opts: { status?: JobStatus; limit: number; cursor?: { createdAt: string; id: string } },
+): Promise<JobRow[]> {
+  const t = schema.analysisJobs;
+  const conds = [eq(t.organizationId, orgId)];
+  if (opts.status) conds.push(eq(t.status, opts.status));
+  if (opts.cursor) {
+    conds.push(or(lt(t.createdAt, opts.cursor.createdAt), and(eq(t.createdAt, opts.cursor.createdAt), lt(t.id, opts.cursor.id)))!);
+  }
+  return db.select().from(t).where(and(...conds)).orderBy(desc(t.createdAt), desc(t.id)).limit(opts.limit);
+}
+
+/**
+ * Moves a job to `to` if its current status allows it; returns the updated row, or null when the
+ * transition was not allowed (already terminal, or a concurrent change won).
+ */
+export async function transitionJob(
+  db: Database,
+  jobId: string,
+  to: JobStatus,
+  fields: Partial<Omit<NewJob, "id" | "status" | "organizationId">> = {},
+): Promise<JobRow | null> {
+  const t = schema.analysisJobs;
+  const rows = await db
+    .update(t)
+    .set({ ...fields, status: to, updatedAt: isoNow() })
+    .where(and(eq(t.id, jobId), inArray(t.status, sourcesOf(to))))
+    .returning();
+  return rows[0] ?? null;
+}
+
+/** Updates fields of a job that is still in one of `statuses` (progress, heartbeats, dispatch marks). */
+export async function updateActiveJob(
+  db: Database,
+  jobId: string,
+  statuses: JobStatus[],
+  fields: Partial<Omit<NewJob, "id" | "status" | "organizationId">>,
+): Promise<JobRow | null> {
+  const t = schema.analysisJobs;
+  const rows = await db
+    .update(t)
+    .set({ ...fields, updatedAt: isoNow() })
+    .where(and(eq(t.id, jobId), inArray(t.status, statuses)))
+    .returning();
+  return rows[0] ?? null;
+}
+
+export async function setBillingState(db: Database, jobId: string, from: BillingState[], to: BillingState): Promise<boolean> {
+  const t = schema.analysisJobs;
+  const rows = await db
+    .update(t)
+    .set({ billingState: to, updatedAt: isoNow() })
+    .where(and(eq(t.id, jobId), inArray(t.billingState, from)))
+    .returning({ id: t.id });
+  return rows.length > 0;
+}
+
+/** Jobs whose billing decision has not reached the ledger yet (crash between the two writes). */
+export async function jobsAwaitingBilling(db: Database, limit = 100): Promise<JobRow[]> {
+  const t = schema.analysisJobs;
+  return db.select().from(t).where(inArray(t.billingState, ["to_settle", "to_void"])).limit(limit);
+}
+
+/** Running/analyzing jobs whose lease expired, and dispatched-but-silent queued jobs. */
+export async function jobsWithExpiredLease(db: Database, nowIso: string, limit = 100): Promise<JobRow[]> {
+  const t = schema.analysisJobs;
+  return db
+    .select()
+    .from(t)
+    .where(and(inArray(t.status, ["queued", "running", "analyzing"]), lt(t.leaseExpiresAt, nowIso)))
+    .limit(limit);
+}
+
+/** Queued jobs never dispatched (the queue send was lost) older than `beforeIso`. */
+export async function undispatchedJobs(db: Database, beforeIso: string, limit = 100): Promise<JobRow[]> {
+  const t = schema.analysisJobs;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.status, "queued"), isNull(t.dispatchedAt), lt(t.updatedAt, beforeIso)))
+    .limit(limit);
+}
+
+/** Records a runner nonce; false if it was seen before (a replayed request). */
+export async function claimNonce(db: Database, nonce: string, expiresAt: number): Promise<boolean> {
+  const rows = await db.insert(schema.runnerNonces).values({ nonce, expiresAt }).onConflictDoNothing().returning({ nonce: schema.runnerNonces.nonce });
+  return rows.length > 0;
+}
+
+export async function purgeNonces(db: Database, now: number): Promise<void> {
+  await db.delete(schema.runnerNonces).where(lt(schema.runnerNonces.expiresAt, now));
+}
+
+export { sql };

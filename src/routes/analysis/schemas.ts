@@ -1,0 +1,115 @@
+import { z } from "@hono/zod-openapi";
+import { parseImageReference, SHA256_DIGEST } from "../../lib/oci.js";
+
+export const PROFILES = {
+  minimal: { test_timeout: 120, enable_fuzzing: false, enable_profiling: false, enable_code_coverage: false },
+  standard: { test_timeout: 300, enable_fuzzing: false, enable_profiling: true, enable_code_coverage: false },
+  comprehensive: { test_timeout: 900, enable_fuzzing: true, enable_profiling: true, enable_code_coverage: true },
+} as const;
+export const DEFAULT_CONFIG = { test_timeout: 300, enable_fuzzing: false, enable_profiling: false, enable_code_coverage: false } as const;
+
+export const MAX_ENV_VARS = 64;
+export const MAX_ENV_VALUE = 4096;
+export const MAX_TEST_SCRIPT = 16 * 1024;
+export const MAX_INLINE_DOCUMENT_BYTES = 5 * 1024 * 1024;
+
+const EnvName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export const AnalysisConfigSchema = z
+  .object({
+    test_script: z.string().max(MAX_TEST_SCRIPT, `must be at most ${MAX_TEST_SCRIPT} characters`).nullable().optional().openapi({ example: "curl http://localhost:80" }),
+    test_timeout: z.number().int("must be a whole number of seconds").min(60, "must be at least 60 seconds").max(3600, "must be at most 3600 seconds").optional().openapi({ example: 300 }),
+    enable_fuzzing: z.boolean().optional(),
+    enable_profiling: z.boolean().optional(),
+    enable_code_coverage: z.boolean().optional(),
+    ports: z
+      .array(z.number().int().min(1, "ports are 1–65535").max(65535, "ports are 1–65535"))
+      .max(16, "at most 16 ports")
+      .refine((p) => new Set(p).size === p.length, "ports must be unique")
+      .optional()
+      .openapi({ example: [80, 443] }),
+    environment: z
+      .record(z.string(), z.string().max(MAX_ENV_VALUE, `values must be at most ${MAX_ENV_VALUE} characters`))
+      .superRefine((env, ctx) => {
+        const names = Object.keys(env);
+        if (names.length > MAX_ENV_VARS) ctx.addIssue({ code: "custom", message: `at most ${MAX_ENV_VARS} variables` });
+        for (const n of names) if (!EnvName.test(n)) ctx.addIssue({ code: "custom", path: [n], message: "invalid variable name" });
+      })
+      .optional()
+      .openapi({ example: { ENV_VAR: "value" } }),
+  })
+  .strict()
+  .openapi("AnalysisConfig");
+
+const boundedJson = (what: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .refine((v) => JSON.stringify(v).length <= MAX_INLINE_DOCUMENT_BYTES, `${what} must be at most ${MAX_INLINE_DOCUMENT_BYTES} bytes`);
+
+export const AnalysisRequestSchema = z
+  .object({
+    image_ref: z
+      .string()
+      .min(1)
+      .max(512)
+      .refine((r) => parseImageReference(r) !== null, "must be an OCI image reference, e.g. nginx:1.25 or registry.example.com:5000/team/app:tag")
+      .openapi({ example: "nginx:1.25" }),
+    image_digest: z
+      .string()
+      .regex(SHA256_DIGEST, "must be sha256: followed by 64 lowercase hex digits (the job runs the image pinned by this digest)")
+      .openapi({ example: "sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31" }),
+    sbom_id: z.string().uuid("must be a UUID").nullable().optional(),
+    profile: z.enum(["minimal", "standard", "comprehensive"]).optional(),
+    config: AnalysisConfigSchema.optional(),
+    sbom: boundedJson("sbom").optional().openapi({ description: "Inline SBOM: CycloneDX 1.4–1.6, SPDX 2.3 or Syft JSON" }),
+    vulnerabilities: boundedJson("vulnerabilities").optional().openapi({ description: "Inline scan: Grype JSON, Trivy JSON or CycloneDX with vulnerabilities" }),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const ref = parseImageReference(r.image_ref);
+    if (ref?.digest && ref.digest !== r.image_digest) {
+      ctx.addIssue({ code: "custom", path: ["image_digest"], message: "differs from the digest in image_ref" });
+    }
+  })
+  .openapi("AnalysisRequest");
+
+export type AnalysisRequest = z.infer<typeof AnalysisRequestSchema>;
+
+export interface ResolvedConfig {
+  test_script: string | null;
+  test_timeout: number;
+  enable_fuzzing: boolean;
+  enable_profiling: boolean;
+  enable_code_coverage: boolean;
+  ports: number[];
+  environment: Record<string, string>;
+}
+
+/** Explicit config wins; a profile fills what is unset; defaults fill the rest. */
+export function resolveConfig(req: AnalysisRequest): ResolvedConfig {
+  const preset = req.profile ? PROFILES[req.profile] : DEFAULT_CONFIG;
+  const c = req.config ?? {};
+  return {
+    test_script: c.test_script ?? null,
+    test_timeout: c.test_timeout ?? preset.test_timeout,
+    enable_fuzzing: c.enable_fuzzing ?? preset.enable_fuzzing,
+    enable_profiling: c.enable_profiling ?? preset.enable_profiling,
+    enable_code_coverage: c.enable_code_coverage ?? preset.enable_code_coverage,
+    ports: c.ports ?? [],
+    environment: c.environment ?? {},
+  };
+}
+
+export const CostLineSchema = z.object({ item: z.string(), description: z.string(), credits: z.number().int() });
+
+export const QuoteSchema = z
+  .object({
+    line_items: z.array(CostLineSchema),
+    max_cost_credits: z.number().int().openapi({ description: "The hold admission would place (cost if the job ran its whole test_timeout)" }),
+    hold_credits: z.number().int().openapi({ description: "0 on unmetered plans" }),
+    available_credits: z.number().int().nullable(),
+    would_be_admitted: z.boolean(),
+    refusal: z.object({ error: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) }).nullable(),
+    config: z.record(z.string(), z.unknown()),
+  })
+  .openapi("Quote");

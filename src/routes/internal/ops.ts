@@ -1,0 +1,97 @@
+/**
+ * Operator endpoints for support cases (credit grants, adjustments, tier changes without Stripe),
+ * guarded by OPERATOR_TOKEN. Every use is a ledger entry with its reason. `npm run ops` calls these.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../../env.js";
+import { ApiError } from "../../errors/api-error.js";
+import { zodDetails } from "../../errors/envelope.js";
+import { ledgerFor } from "../../ledger/client.js";
+import { TIER_NAMES, SUBSCRIPTION_STATUSES } from "../../lib/tiers.js";
+import { timingSafeEqual } from "../../services/identity/passwords.js";
+import { createMiddleware } from "hono/factory";
+
+const enc = new TextEncoder();
+const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
+  const token = (c.req.header("Authorization") ?? "").replace(/^Bearer\s+/i, "");
+  if (!token || !timingSafeEqual(enc.encode(token), enc.encode(c.get("config").OPERATOR_TOKEN))) {
+    throw new ApiError("UNAUTHORIZED", "Operator token required");
+  }
+  await next();
+});
+
+const OrgId = z.string().uuid();
+const CreditBody = z.object({
+  credits: z.number().int().refine((n) => n !== 0, "must not be 0").refine((n) => Math.abs(n) <= 10_000_000, "too large"),
+  reason: z.string().trim().min(3).max(500),
+  pool: z.enum(["purchased", "grant"]).default("purchased"),
+  request_id: z.string().min(8).max(128).optional(),
+});
+const PlanBody = z.object({
+  tier: z.enum(TIER_NAMES),
+  status: z.enum(SUBSCRIPTION_STATUSES).default("active"),
+  reason: z.string().trim().min(3).max(500),
+  new_period: z.boolean().default(false),
+  request_id: z.string().min(8).max(128).optional(),
+});
+
+async function body<T extends z.ZodTypeAny>(schema: T, req: Request): Promise<z.infer<T>> {
+  let value: unknown;
+  try {
+    value = await req.json();
+  } catch {
+    throw new ApiError("VALIDATION_ERROR", "Malformed JSON in request body");
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ApiError("VALIDATION_ERROR", "Invalid request", zodDetails(r.error.issues));
+  return r.data;
+}
+
+function org(id: string): string {
+  if (!OrgId.safeParse(id).success) throw new ApiError("VALIDATION_ERROR", "organization id must be a UUID");
+  return id;
+}
+
+export const opsRoutes = new Hono<AppEnv>()
+  .use("*", requireOperator)
+  .get("/organizations/:org_id/account", async (c) => {
+    const id = org(c.req.param("org_id"));
+    return c.json(await ledgerFor(c.env, id).getAccount(id));
+  })
+  .get("/organizations/:org_id/ledger", async (c) => {
+    const id = org(c.req.param("org_id"));
+    return c.json(await ledgerFor(c.env, id).entries(id));
+  })
+  .post("/organizations/:org_id/credits", async (c) => {
+    const id = org(c.req.param("org_id"));
+    const b = await body(CreditBody, c.req.raw);
+    try {
+      const r = await ledgerFor(c.env, id).credit({
+        orgId: id,
+        opId: `ops:${b.request_id ?? crypto.randomUUID()}`,
+        credits: b.credits,
+        type: "operator_adjustment",
+        pool: b.pool,
+        description: `Operator adjustment ${b.credits > 0 ? "+" : ""}${b.credits} ${b.pool} credits: ${b.reason}`,
+      });
+      return c.json(r);
+    } catch (err) {
+      if (String(err).includes("overdraw")) throw new ApiError("RESOURCE_CONFLICT", String((err as Error).message));
+      throw err;
+    }
+  })
+  .post("/organizations/:org_id/plan", async (c) => {
+    const id = org(c.req.param("org_id"));
+    const b = await body(PlanBody, c.req.raw);
+    const now = new Date();
+    const r = await ledgerFor(c.env, id).changePlan({
+      orgId: id,
+      opId: `ops:${b.request_id ?? crypto.randomUUID()}`,
+      tier: b.tier,
+      status: b.status,
+      reason: `operator: ${b.reason}`,
+      ...(b.new_period ? { periodStart: now.toISOString() } : {}),
+    });
+    return c.json(r);
+  });

@@ -1,0 +1,58 @@
+/**
+ * POST /api/v1/webhooks/stripe (spec §6). Verified on the raw body (constructEventAsync with the
+ * SubtleCrypto provider, Stripe's default 300 s tolerance); a missing or bad signature or a stale
+ * timestamp is a 400 and changes nothing. 200 only after the effects are committed; a processing
+ * failure is a 5xx so Stripe retries.
+ */
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env.js";
+import { ApiError } from "../../errors/api-error.js";
+import { errorResponse, errorResponses } from "../schemas.js";
+import { validationHook } from "../validation.js";
+import { cryptoProvider, stripeClient } from "../../services/stripe/client.js";
+import { processStripeEvent } from "../../services/stripe/processEvent.js";
+
+const Ack = z
+  .object({
+    received: z.literal(true),
+    event_id: z.string(),
+    outcome: z.enum(["applied", "unchanged", "ignored", "duplicate"]),
+  })
+  .openapi("StripeWebhookAck");
+
+const stripeWebhook = createRoute({
+  method: "post",
+  path: "/stripe",
+  tags: ["Webhooks"],
+  summary: "Stripe events (signature-verified; each event's effects happen exactly once)",
+  description:
+    "Handled: checkout.session.completed, customer.subscription.created/updated/deleted, invoice.payment_succeeded, " +
+    "invoice.payment_failed, payment_intent.succeeded/payment_failed (credit packs only). Other events are acknowledged.",
+  request: { headers: z.object({ "stripe-signature": z.string().optional() }) },
+  responses: {
+    200: { content: { "application/json": { schema: Ack } }, description: "Processed (or a duplicate, acknowledged)" },
+    400: errorResponses[400],
+    500: errorResponses[500],
+    502: errorResponse("EXTERNAL_SERVICE_ERROR: Stripe could not be reached; Stripe will retry"),
+  },
+});
+
+export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(stripeWebhook, async (c) => {
+  const config = c.get("config");
+  const secret = config.STRIPE_WEBHOOK_SECRET;
+  if (!secret) throw new ApiError("SERVICE_UNAVAILABLE", "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET is missing)");
+  const signature = c.req.header("Stripe-Signature");
+  if (!signature) throw new ApiError("VALIDATION_ERROR", "Missing Stripe-Signature header", { header: "Stripe-Signature" });
+  const raw = await c.req.text();
+  const stripe = stripeClient(config);
+  let event;
+  try {
+    event = await stripe.webhooks.constructEventAsync(raw, signature, secret, undefined, cryptoProvider);
+  } catch (err) {
+    throw new ApiError("VALIDATION_ERROR", `Stripe signature verification failed: ${err instanceof Error ? err.message : String(err)}`, {
+      header: "Stripe-Signature",
+    });
+  }
+  const result = await processStripeEvent({ env: c.env, db: c.get("db"), config, stripe, event });
+  return c.json({ received: true as const, event_id: event.id, outcome: result.outcome }, 200);
+});

@@ -1,0 +1,53 @@
+import type { Database } from "../../db/client.js";
+import type { Config } from "../../env.js";
+import { getJobById, TERMINAL, transitionJob } from "../../db/jobs.js";
+import type { CompleteCallback } from "../../queues/contract.js";
+import { totalCost } from "../../lib/cost.js";
+import { isoNow } from "../../lib/time.js";
+import { putJson, resultsKey } from "../analysis/storage.js";
+import { billJob } from "../analysis/billJob.js";
+import { notifyBaseApp } from "../analysis/notify.js";
+import type { CallbackOutcome } from "./recordProgress.js";
+
+/**
+ * Completion: documents to R2, the actual cost from what ran (base + features that actually ran + 1 per
+ * started 5 minutes of sandbox run time; queue time never billed), settled exactly once.
+ */
+export async function completeJob(env: Env, db: Database, config: Config, jobId: string, body: CompleteCallback): Promise<CallbackOutcome> {
+  const job = await getJobById(db, jobId);
+  if (!job) return { kind: "not_found" };
+  if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
+  const key = resultsKey(job.organizationId, job.id);
+  await putJson(env.ARTIFACTS, key, {
+    vex_document: body.vex_document,
+    execution_profile: body.execution_profile,
+    reachability_results: body.reachability_results,
+    security_findings: body.security_findings,
+  });
+  const cost = Math.min(
+    totalCost({ ...body.features_ran, seconds: body.sandbox_seconds }),
+    job.maxCost > 0 ? job.maxCost : Number.MAX_SAFE_INTEGER,
+  );
+  const { alerts: _alerts, ...summary } = body.security_findings;
+  const updated = await transitionJob(db, jobId, "complete", {
+    resultsKey: key,
+    costCredits: cost,
+    billingState: "to_settle",
+    progressPercent: 100,
+    currentPhase: null,
+    securitySummaryJson: JSON.stringify(summary),
+    featuresRanJson: JSON.stringify(body.features_ran),
+    sandboxSeconds: body.sandbox_seconds,
+    completedAt: isoNow(),
+    environmentJson: null,
+    leaseExpiresAt: null,
+    startedAt: job.startedAt ?? isoNow(),
+  });
+  if (!updated) {
+    const now = await getJobById(db, jobId);
+    return { kind: "finished", status: now!.status };
+  }
+  await billJob(env, db, updated);
+  await notifyBaseApp(env, config, updated);
+  return { kind: "ok", job: (await getJobById(db, jobId))! };
+}

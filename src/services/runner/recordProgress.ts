@@ -1,0 +1,36 @@
+import type { Database } from "../../db/client.js";
+import type { JobRow, JobStatus } from "../../db/schema.js";
+import { getJobById, TERMINAL, transitionJob, updateActiveJob } from "../../db/jobs.js";
+import type { ProgressCallback } from "../../queues/contract.js";
+import { iso, isoNow } from "../../lib/time.js";
+
+/** Seconds a job may go without a heartbeat before the sweep fails it. */
+export const LEASE_SECONDS = 120;
+const POST_PROCESSING = new Set(["collecting_evidence", "computing_reachability", "writing_vex"]);
+
+export type CallbackOutcome = { kind: "ok"; job: JobRow } | { kind: "not_found" } | { kind: "finished"; status: JobStatus };
+
+/** Progress and heartbeat: moves queued → running → analyzing, never backwards; renews the lease. */
+export async function recordProgress(db: Database, jobId: string, p: ProgressCallback): Promise<CallbackOutcome> {
+  const job = await getJobById(db, jobId);
+  if (!job) return { kind: "not_found" };
+  if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
+  const now = Date.now();
+  const desired: JobStatus = POST_PROCESSING.has(p.phase) ? "analyzing" : "running";
+  const fields = {
+    progressPercent: Math.max(job.progressPercent, p.progress_percent),
+    currentPhase: job.status === "analyzing" && desired === "running" ? job.currentPhase : p.phase,
+    leaseExpiresAt: iso(now + LEASE_SECONDS * 1000),
+    ...(p.sandbox_started_at && !job.sandboxStartedAt ? { sandboxStartedAt: iso(Date.parse(p.sandbox_started_at)) } : {}),
+  };
+  let updated: JobRow | null = null;
+  if (job.status !== desired && !(job.status === "analyzing" && desired === "running")) {
+    updated = await transitionJob(db, jobId, desired, { ...fields, ...(job.startedAt ? {} : { startedAt: isoNow() }) });
+  }
+  updated ??= await updateActiveJob(db, jobId, ["queued", "running", "analyzing"], fields);
+  if (!updated) {
+    const now2 = await getJobById(db, jobId);
+    return { kind: "finished", status: now2!.status };
+  }
+  return { kind: "ok", job: updated };
+}

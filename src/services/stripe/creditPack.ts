@@ -1,0 +1,44 @@
+import { ledgerFor } from "../../ledger/client.js";
+import { log } from "../../lib/log.js";
+import type { Stripe } from "./client.js";
+import { formatMoney } from "./catalog.js";
+import type { EventOutcome } from "./processEvent.js";
+
+/** Metadata the Checkout session and its payment intent carry for a credit pack (set by purchaseCredits). */
+export function packFromMetadata(metadata: Stripe.Metadata | null | undefined) {
+  if (!metadata || metadata.kind !== "credit_pack") return null;
+  const credits = Number(metadata.credits);
+  const amountCents = Number(metadata.amount_cents);
+  if (!metadata.organization_id || !metadata.pack_id || !Number.isSafeInteger(credits) || credits <= 0 || !Number.isSafeInteger(amountCents)) return null;
+  return { orgId: metadata.organization_id, packId: metadata.pack_id, credits, amountCents };
+}
+
+/**
+ * Credits a paid pack exactly once. The ledger op id is the payment intent's id, so the pack is
+ * credited once although both checkout.session.completed and payment_intent.succeeded report it.
+ */
+export async function creditPack(args: {
+  env: Env;
+  orgId: string;
+  paymentIntentId: string;
+  pack: NonNullable<ReturnType<typeof packFromMetadata>>;
+  amountPaid: number;
+  currency: string;
+  event: Stripe.Event;
+}): Promise<EventOutcome> {
+  const { env, orgId, paymentIntentId, pack, event } = args;
+  if (args.amountPaid < pack.amountCents) {
+    log("error", "credit pack paid less than its price; not credited", { event_id: event.id, payment_intent: paymentIntentId, paid: args.amountPaid, price: pack.amountCents });
+    return { outcome: "ignored", orgId, detail: `payment ${paymentIntentId} paid ${args.amountPaid}, pack costs ${pack.amountCents}` };
+  }
+  const r = await ledgerFor(env, orgId).credit({
+    orgId,
+    opId: `credit_pack:${paymentIntentId}`,
+    credits: pack.credits,
+    type: "credit_purchased",
+    description: `Purchased ${pack.credits} credits for ${formatMoney(pack.amountCents, args.currency)}`,
+    stripeEventId: event.id,
+    stripeObjectId: paymentIntentId,
+  });
+  return { outcome: r.applied ? "applied" : "unchanged", orgId, detail: `${pack.credits} credits (${pack.packId}) for ${paymentIntentId}` };
+}

@@ -1,0 +1,118 @@
+/**
+ * Applies one verified Stripe event. Exactly once: the D1 table processed_stripe_events answers
+ * duplicates cheaply, and every effect goes through a ledger method whose op id (the event id, or the
+ * payment intent id for credit packs) is recorded in the same Durable Object transaction as the
+ * effect — so a crash between the effect and the D1 record is harmless: the redelivery is a no-op.
+ * Any failure propagates (the route answers 5xx and Stripe retries).
+ */
+import { eq } from "drizzle-orm";
+import type { Config } from "../../env.js";
+import type { Database } from "../../db/client.js";
+import { schema } from "../../db/client.js";
+import { isoNow } from "../../lib/time.js";
+import { log } from "../../lib/log.js";
+import type { Stripe } from "./client.js";
+import { orgForCustomer } from "./ensureCustomer.js";
+import { syncSubscription } from "./syncSubscription.js";
+import { creditPack, packFromMetadata } from "./creditPack.js";
+
+export interface EventOutcome {
+  outcome: "applied" | "unchanged" | "ignored" | "duplicate";
+  orgId: string | null;
+  detail: string;
+}
+
+interface Ctx {
+  env: Env;
+  db: Database;
+  config: Config;
+  stripe: Stripe;
+}
+
+export async function processStripeEvent(ctx: Ctx & { event: Stripe.Event }): Promise<EventOutcome> {
+  const { db, event } = ctx;
+  const [seen] = await db.select().from(schema.processedStripeEvents).where(eq(schema.processedStripeEvents.id, event.id)).limit(1);
+  if (seen) return { outcome: "duplicate", orgId: seen.organizationId, detail: `already processed at ${seen.processedAt}` };
+  const result = await applyEvent(ctx, event);
+  await db
+    .insert(schema.processedStripeEvents)
+    .values({ id: event.id, type: event.type, organizationId: result.orgId, processedAt: isoNow() })
+    .onConflictDoNothing();
+  log(result.outcome === "ignored" ? "warn" : "info", "stripe event processed", {
+    event_id: event.id,
+    type: event.type,
+    organization_id: result.orgId,
+    outcome: result.outcome,
+    detail: result.detail,
+  });
+  return result;
+}
+
+const customerId = (c: string | { id: string } | null | undefined) => (typeof c === "string" ? c : (c?.id ?? null));
+
+async function resolveOrg(ctx: Ctx, customer: string | null, claimed: string | undefined): Promise<{ orgId: string } | EventOutcome> {
+  const orgId = customer ? await orgForCustomer(ctx.db, customer) : null;
+  if (!orgId) return { outcome: "ignored", orgId: null, detail: `customer ${customer ?? "(none)"} is not linked to an organization` };
+  if (claimed && claimed !== orgId) {
+    log("error", "stripe object metadata names another organization than its customer", { customer, claimed, organization_id: orgId });
+    return { outcome: "ignored", orgId, detail: "metadata organization does not match the customer's organization" };
+  }
+  return { orgId };
+}
+
+async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> {
+  switch (event.type) {
+    case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded": {
+      const session = event.data.object;
+      const org = await resolveOrg(ctx, customerId(session.customer), session.metadata?.organization_id ?? undefined);
+      if ("outcome" in org) return org;
+      if (session.mode === "subscription") {
+        const sub = customerId(session.subscription);
+        if (!sub) return { outcome: "ignored", orgId: org.orgId, detail: "subscription checkout without a subscription" };
+        return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub, event });
+      }
+      const pack = packFromMetadata(session.metadata);
+      const pi = customerId(session.payment_intent);
+      if (session.mode !== "payment" || !pack || !pi) return { outcome: "ignored", orgId: org.orgId, detail: "not a credit pack checkout" };
+      if (session.payment_status !== "paid") return { outcome: "ignored", orgId: org.orgId, detail: `payment ${session.payment_status}` };
+      return creditPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi, pack, amountPaid: session.amount_total ?? 0, currency: session.currency ?? "usd", event });
+    }
+    case "payment_intent.succeeded":
+    case "payment_intent.payment_failed": {
+      const pi = event.data.object;
+      const pack = packFromMetadata(pi.metadata);
+      // Only credit packs are ours to act on; subscription payments arrive as invoice events.
+      if (!pack) return { outcome: "ignored", orgId: null, detail: "payment intent is not a credit pack" };
+      const org = await resolveOrg(ctx, customerId(pi.customer), pack.orgId);
+      if ("outcome" in org) return org;
+      if (event.type === "payment_intent.payment_failed") {
+        const reason = pi.last_payment_error?.message ?? "payment failed";
+        return { outcome: "ignored", orgId: org.orgId, detail: `credit pack payment ${pi.id} failed: ${reason}; nothing credited` };
+      }
+      return creditPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi.id, pack, amountPaid: pi.amount_received, currency: pi.currency, event });
+    }
+    case "customer.subscription.created":
+    case "customer.subscription.updated":
+    case "customer.subscription.deleted":
+    case "customer.subscription.paused":
+    case "customer.subscription.resumed": {
+      const sub = event.data.object;
+      const org = await resolveOrg(ctx, customerId(sub.customer), sub.metadata?.organization_id ?? undefined);
+      if ("outcome" in org) return org;
+      return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub.id, event });
+    }
+    case "invoice.payment_succeeded":
+    case "invoice.paid":
+    case "invoice.payment_failed": {
+      const invoice = event.data.object;
+      const sub = customerId(invoice.parent?.subscription_details?.subscription);
+      const org = await resolveOrg(ctx, customerId(invoice.customer), undefined);
+      if ("outcome" in org) return org;
+      if (!sub) return { outcome: "ignored", orgId: org.orgId, detail: "invoice is not for a subscription" };
+      return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub, event });
+    }
+    default:
+      return { outcome: "ignored", orgId: null, detail: `event type ${event.type} is not handled` };
+  }
+}
