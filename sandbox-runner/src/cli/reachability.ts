@@ -1,0 +1,173 @@
+/**
+ * reachability CLI: the same engine the runner uses, on files.
+ *
+ *   npm run reachability -w sandbox-runner -- --sbom sbom.json --vulns grype.json \
+ *     [--trace trace.json | --kubescape-profile profile.json] --image nginx:1.25@sha256:<hex> \
+ *     [--healthy --exercised] [--report] [--no-verdicts --tier starter]
+ *
+ * stdout: the OpenVEX document, or with --report `{ "openvex": …, "report": … }`.
+ * stderr: what could not be used. Exit 2 on bad usage or input, 1 on an unexpected failure.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { readKubescapeProfile } from "../trace/kubescape.js";
+import type { RuntimeTrace } from "../trace/types.js";
+import { analyzeReachability, InputFormatError, loadInventory, loadVulnerabilities, mergeInventories } from "../reachability/index.js";
+import { buildOpenVex } from "../vex/openvex.js";
+import { OciReferenceError, parseOciReference } from "../vex/oci-ref.js";
+import { parseRuntimeTrace } from "./trace-file.js";
+
+const USAGE = `usage: reachability --sbom FILE [--sbom FILE…] --vulns FILE [--vulns FILE…]
+                    [--trace FILE | --kubescape-profile FILE] --image REF@sha256:<hex> [--digest sha256:<hex>]
+                    [--healthy] [--exercised] [--health-note TEXT…] [--report]
+                    [--no-verdicts] [--tier NAME] [--author TEXT] [--role TEXT] [--id-base URL] [--document-id ID]`;
+
+class UsageError extends Error {}
+
+export function main(argv: string[]): number {
+  let opts;
+  try {
+    opts = parseArgs({
+      args: argv,
+      options: {
+        sbom: { type: "string", multiple: true },
+        vulns: { type: "string", multiple: true },
+        trace: { type: "string" },
+        "kubescape-profile": { type: "string" },
+        image: { type: "string" },
+        digest: { type: "string" },
+        report: { type: "boolean", default: false },
+        healthy: { type: "boolean", default: false },
+        exercised: { type: "boolean", default: false },
+        "health-note": { type: "string", multiple: true },
+        "no-verdicts": { type: "boolean", default: false },
+        tier: { type: "string", default: "starter" },
+        author: { type: "string", default: "VEXxy sandbox-runner" },
+        role: { type: "string", default: "Runtime reachability analysis" },
+        "id-base": { type: "string", default: "https://vexxy.example.com/vex" },
+        "document-id": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${USAGE}`, 2);
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    return run(opts);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof InputFormatError || err instanceof OciReferenceError) {
+      return fail(err.message, 2);
+    }
+    return fail(`unexpected failure: ${(err as Error).stack ?? String(err)}`, 1);
+  }
+}
+
+type Opts = {
+  sbom?: string[];
+  vulns?: string[];
+  trace?: string;
+  "kubescape-profile"?: string;
+  image?: string;
+  digest?: string;
+  report: boolean;
+  healthy: boolean;
+  exercised: boolean;
+  "health-note"?: string[];
+  "no-verdicts": boolean;
+  tier: string;
+  author: string;
+  role: string;
+  "id-base": string;
+  "document-id"?: string;
+};
+
+function run(o: Opts): number {
+  if (!o.sbom?.length) throw new UsageError(`--sbom is required\n${USAGE}`);
+  if (!o.vulns?.length) throw new UsageError(`--vulns is required\n${USAGE}`);
+  if (!o.image) throw new UsageError(`--image is required\n${USAGE}`);
+  if (o.trace && o["kubescape-profile"]) throw new UsageError("give either --trace or --kubescape-profile, not both");
+  const ref = parseOciReference(o.image);
+  const digest = o.digest ?? ref.digest;
+  if (!digest) throw new UsageError("the image digest is required: --image REF@sha256:<hex> or --digest sha256:<hex>");
+  if (o.digest && ref.digest && o.digest !== ref.digest) throw new UsageError(`--digest ${o.digest} differs from the digest in --image`);
+
+  const inventory = mergeInventories(...o.sbom.map((f) => withFile(f, () => loadInventory(readJson(f)))));
+  const vulnerabilities = o.vulns.flatMap((f) => withFile(f, () => loadVulnerabilities(readJson(f))));
+  let trace: RuntimeTrace | null = null;
+  const warnings: string[] = [];
+  if (o.trace) trace = withFile(o.trace, () => parseRuntimeTrace(readJson(o.trace!)));
+  else if (o["kubescape-profile"]) {
+    const f = o["kubescape-profile"];
+    const k = withFile(f, () => readKubescapeProfile(readJson(f)));
+    trace = k.trace;
+    warnings.push(...k.notes);
+  }
+  if (trace && !(o.healthy && o.exercised)) {
+    warnings.push("without --healthy and --exercised the run is not trusted, so no not_affected verdict comes from absence of use");
+  }
+  const health = { healthy: o.healthy, exercised: o.exercised, notes: o["health-note"] ?? [] };
+  const report = analyzeReachability({
+    inventory,
+    vulnerabilities,
+    trace,
+    health,
+    verdicts: { enabled: !o["no-verdicts"], unlockTier: o.tier },
+  });
+  report.notes.push(...warnings);
+  const openvex = buildOpenVex(report, {
+    imageRef: o.image,
+    imageDigest: digest,
+    author: o.author,
+    role: o.role,
+    idBase: o["id-base"],
+    ...(o["document-id"] ? { documentId: o["document-id"] } : {}),
+  });
+  for (const n of report.notes) process.stderr.write(`note: ${n}\n`);
+  const s = report.summary;
+  process.stderr.write(
+    `reachability: ${s.packages} packages (${inventory.formats.join(", ")}), ${s.decisions} decisions: ` +
+      `${s.affected} affected, ${s.not_affected} not_affected, ${s.under_investigation} under_investigation\n`,
+  );
+  if (openvex.statements.length === 0) process.stderr.write("note: no vulnerability matches, so the OpenVEX document has no statements\n");
+  process.stdout.write(`${JSON.stringify(o.report ? { openvex, report } : openvex, null, 2)}\n`);
+  return 0;
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputFormatError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function withFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputFormatError && !err.message.startsWith(file)) throw new InputFormatError(`${file}: ${err.message}`);
+    if (err instanceof Error && err.name === "KubescapeProfileError") throw new InputFormatError(`${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`reachability: ${message}\n`);
+  return code;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("cli/reachability.ts")) {
+  process.exitCode = main(process.argv.slice(2));
+}
