@@ -1,0 +1,23 @@
+/** The Kubernetes driver's entry: configuration from the environment, a start-up sweep, periodic sweeps. */
+import type { SandboxDriver } from "../types.js";
+import { kubernetesConfigFromEnv } from "./config.js";
+import { KubernetesDriver } from "./driver.js";
+
+export { KubernetesDriver } from "./driver.js";
+export { type KubernetesConfig, kubernetesConfigFromEnv } from "./config.js";
+export { kubeConfigFor, makeKubeClients, type KubeClients } from "./client.js";
+
+/**
+ * Builds the driver from K8S_* variables (K8S_RUNNER_ID defaults to HOSTNAME, the pod name), sweeps
+ * what a previous incarnation left behind, and keeps sweeping every K8S_SWEEP_INTERVAL_SECONDS.
+ */
+export async function createKubernetesDriver(
+  env: Record<string, string | undefined>,
+  onSweepError: (err: unknown) => void = (err) => console.error("kubernetes orphan sweep failed", err),
+): Promise<SandboxDriver> {
+  const cfg = kubernetesConfigFromEnv({ ...env, K8S_RUNNER_ID: env.K8S_RUNNER_ID ?? env.HOSTNAME });
+  const driver = new KubernetesDriver(cfg);
+  await driver.sweepOrphans();
+  driver.startPeriodicSweep(onSweepError);
+  return driver;
+}
