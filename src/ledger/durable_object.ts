@@ -278,8 +278,10 @@ export class OrgLedger extends DurableObject<Env> {
         if (oldTier !== req.tier) {
           // Mid-period tier change (an upgrade applies at once): the grant moves by the difference
           // between the plans' monthly credits, never below zero.
+          // What in-flight holds need beyond purchased credits stays, so holds never exceed the balance.
           const delta = (getTier(req.tier).monthly_credit_limit ?? 0) - (getTier(oldTier).monthly_credit_limit ?? 0);
-          const grantDelta = Math.max(delta, -acct.grant_remaining);
+          const reserved = Math.min(acct.grant_remaining, Math.max(0, acct.held - acct.purchased_balance));
+          const grantDelta = Math.max(delta, -(acct.grant_remaining - reserved));
           this.post(this.account()!, {
             type: "plan_changed",
             grant: grantDelta,
@@ -494,7 +496,7 @@ export class OrgLedger extends DurableObject<Env> {
     const purchased = acct.purchased_balance + e.purchased;
     const held = acct.held + e.held;
     if (grant < 0 || purchased < 0 || held < 0) throw new RangeError(`ledger entry ${e.type} would make a pool negative`);
-    if (held > grant + purchased && e.held > 0) throw new RangeError(`ledger entry ${e.type} would hold more than the balance`);
+    if (held > grant + purchased) throw new RangeError(`ledger entry ${e.type} would leave ${held} held against a balance of ${grant + purchased}`);
     this.sql.exec(
       "UPDATE account SET grant_remaining = ?, purchased_balance = ?, held = ?, version = version + 1 WHERE id = 1",
       grant,
