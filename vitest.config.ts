@@ -1,7 +1,13 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { Response as MiniflareResponse } from "miniflare";
 import { defineConfig } from "vitest/config";
-import { TEST_SECRETS } from "./test/support/secrets.js";
+import { FAKE_STRIPE_BASE, FAKE_STRIPE_PRICES, TEST_SECRETS, TEST_STRIPE_CONFIG } from "./test/support/secrets.js";
+import { createFakeStripe } from "./test/support/fake-stripe/index.js";
 
+// The one fake Stripe API (test/support/fake-stripe), answering every outbound request to
+// FAKE_STRIPE_BASE made inside workerd — the Worker's Stripe SDK and the tests' control calls alike.
+const fakeStripe = createFakeStripe({ prices: FAKE_STRIPE_PRICES });
+const fakeStripeHost = new URL(FAKE_STRIPE_BASE).host;
 
 export default defineConfig(async () => ({
   plugins: [
@@ -10,8 +16,16 @@ export default defineConfig(async () => ({
       miniflare: {
         bindings: {
           ...TEST_SECRETS,
+          ...TEST_STRIPE_CONFIG,
+          STRIPE_API_BASE: FAKE_STRIPE_BASE,
           ENVIRONMENT: "test",
+          RUNNER_URL: "http://127.0.0.1:9",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        },
+        outboundService: async (request: Request) => {
+          if (new URL(request.url).host !== fakeStripeHost) return fetch(request);
+          const res = await fakeStripe.handle(request);
+          return new MiniflareResponse(await res.arrayBuffer(), { status: res.status, headers: [...res.headers] });
         },
       },
     }),

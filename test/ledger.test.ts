@@ -1,0 +1,225 @@
+import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { call, expectEnvelope, json } from "./support/http.js";
+import { account, newOrg, submission } from "./support/orgs.js";
+import { ledgerFor } from "../src/ledger/client.js";
+import type { AccountView, LedgerEntry } from "../src/ledger/interface.js";
+import { TEST_SECRETS } from "./support/secrets.js";
+
+const entries = async (orgId: string) => (await ledgerFor(env, orgId).entries(orgId)) as LedgerEntry[];
+
+describe("admission order and refusals", () => {
+  it("refuses a non-active subscription with 403 naming the status and where to fix it", async () => {
+    const org = await newOrg({ tier: "starter" });
+    await org.ledger.changePlan({ orgId: org.orgId, opId: "pd", tier: "starter", status: "past_due", reason: "payment failed" });
+    const body = await expectEnvelope(await call("/api/v1/analysis/submit", { token: org.token, body: submission() }), 403, "FORBIDDEN");
+    expect(body.message).toMatch(/past_due/);
+    expect(body.message).toMatch(/billing portal/);
+    expect(body.details).toEqual({ subscription_status: "past_due" });
+  });
+
+  it("refuses fuzzing below professional with 403 naming the feature and the lowest tier that has it", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const body = await expectEnvelope(
+      await call("/api/v1/analysis/submit", { token: org.token, body: submission({ config: { test_timeout: 60, enable_fuzzing: true } }) }),
+      403,
+      "FORBIDDEN",
+    );
+    expect(body.details).toEqual({ feature: "security_fuzzing", required_tier: "professional", current_tier: "starter" });
+    expect((await account(org.orgId)).current_period_analyses).toBe(0);
+  });
+
+  it("answers 429 with Retry-After and the IETF RateLimit fields for the monthly quota", async () => {
+    const org = await newOrg({ tier: "free", balance: 1000 });
+    for (let i = 0; i < 10; i++) expect((await call("/api/v1/analysis/submit", { token: org.token, body: submission() })).status).toBe(201);
+    const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission() });
+    await expectEnvelope(res, 429, "QUOTA_EXCEEDED");
+    const acct = await account(org.orgId);
+    const resetIn = Math.ceil((Date.parse(acct.current_period_end) - Date.now()) / 1000);
+    expect(Math.abs(Number(res.headers.get("Retry-After")) - resetIn)).toBeLessThanOrEqual(5);
+    expect(res.headers.get("RateLimit-Policy")).toMatch(/^"monthly-analyses";q=10;w=\d+$/);
+    expect(res.headers.get("RateLimit")).toMatch(/^"monthly-analyses";r=0;t=\d+$/);
+  });
+
+  it("reports the remaining monthly analyses on admission", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission() });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("RateLimit")).toMatch(/^"monthly-analyses";r=99;t=\d+$/);
+  });
+
+  it("holds nothing and refuses nothing for credits on enterprise, but records usage", async () => {
+    const org = await newOrg({ tier: "enterprise" });
+    const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission({ config: { test_timeout: 3600, enable_fuzzing: true, enable_code_coverage: true } }) });
+    expect(res.status).toBe(201);
+    const { job_id } = await json(res);
+    expect((await account(org.orgId)).held).toBe(0);
+    await org.ledger.settle({ orgId: org.orgId, jobId: job_id, cost: 30, outcome: "completed", description: "job" });
+    const acct = await account(org.orgId);
+    expect(acct).toMatchObject({ current_period_credits_used: 30, balance: 0, held: 0, current_period_analyses: 1 });
+  });
+});
+
+describe("holds, settlement and void", () => {
+  it("settles the actual cost, grant first, and releases the rest exactly once", async () => {
+    const org = await newOrg({ tier: "starter" }); // 1000 plan credits
+    await org.ledger.credit({ orgId: org.orgId, opId: "pack-1", credits: 50, type: "credit_purchased", description: "pack" });
+    const jobId = crypto.randomUUID();
+    const admitted = (await org.ledger.admit({ orgId: org.orgId, jobId, features: { fuzzing: false, profiling: true, code_coverage: true }, testTimeoutSeconds: 900 })) as { ok: boolean; hold: number };
+    expect(admitted.hold).toBe(10 + 3 + 7 + 3);
+    const first = await org.ledger.settle({ orgId: org.orgId, jobId, cost: 14, outcome: "completed", description: "job" });
+    const again = await org.ledger.settle({ orgId: org.orgId, jobId, cost: 14, outcome: "completed", description: "job" });
+    const voided = await org.ledger.voidHold({ orgId: org.orgId, jobId, reason: "late", refundAnalysis: true });
+    expect(first).toMatchObject({ state: "settled", posted: 14, replay: false });
+    expect(again).toMatchObject({ state: "settled", replay: true });
+    expect(voided).toMatchObject({ state: "settled", replay: true });
+    const acct = await account(org.orgId);
+    expect(acct).toMatchObject({ balance: 1050 - 14, grant_remaining: 986, purchased_balance: 50, held: 0, current_period_credits_used: 14 });
+    const settled = (await entries(org.orgId)).filter((e) => e.job_id === jobId);
+    expect(settled.map((e) => e.type)).toEqual(["hold_placed", "analysis_completed"]);
+    expect(settled[1]).toMatchObject({ amount: -14, grant_amount: -14, purchased_amount: 0, held_amount: -23 });
+  });
+
+  it("never settles above the hold", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const jobId = crypto.randomUUID();
+    await org.ledger.admit({ orgId: org.orgId, jobId, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 60 });
+    expect(await org.ledger.settle({ orgId: org.orgId, jobId, cost: 500, outcome: "completed", description: "job" })).toMatchObject({ posted: 11 });
+  });
+
+  it("voids a hold that outlives its deadline in the object's alarm", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const now = Date.now();
+    await org.ledger.setClockForTesting(now);
+    const jobId = crypto.randomUUID();
+    await org.ledger.admit({ orgId: org.orgId, jobId, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 600 });
+    expect((await account(org.orgId)).held).toBe(12);
+    await org.ledger.setClockForTesting(now + 600_000 + 2 * 3600_000 + 1000);
+    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
+    expect(await org.ledger.holdState(org.orgId, jobId)).toMatchObject({ state: "voided" });
+    expect((await account(org.orgId)).held).toBe(0);
+    const last = (await entries(org.orgId)).at(-1)!;
+    expect(last).toMatchObject({ type: "hold_released", held_amount: -12 });
+    expect(last.description).toMatch(/hold expired/);
+  });
+});
+
+describe("billing periods", () => {
+  it("roll over on time from the alarm alone: counters reset, unspent grant expires, new grant posted", async () => {
+    const org = await newOrg({ tier: "free" });
+    await org.ledger.credit({ orgId: org.orgId, opId: "buy", credits: 40, type: "credit_purchased", description: "pack" });
+    const jobId = crypto.randomUUID();
+    await org.ledger.admit({ orgId: org.orgId, jobId, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 60 });
+    await org.ledger.settle({ orgId: org.orgId, jobId, cost: 11, outcome: "completed", description: "job" });
+    const before = await account(org.orgId);
+    expect(before).toMatchObject({ grant_remaining: 89, purchased_balance: 40, current_period_analyses: 1, current_period_credits_used: 11 });
+    await org.ledger.setClockForTesting(Date.parse(before.current_period_end) + 1);
+    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
+    const after = await account(org.orgId);
+    expect(after).toMatchObject({ grant_remaining: 100, purchased_balance: 40, balance: 140, current_period_analyses: 0, current_period_credits_used: 0 });
+    expect(after.current_period_start).toBe(before.current_period_end);
+    const types = (await entries(org.orgId)).slice(-2).map((e) => [e.type, e.amount]);
+    expect(types).toEqual([["grant_expired", -89], ["plan_grant", 100]]);
+  });
+
+  it("catch up over several missed periods with one expiry and one grant", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const start = Date.parse((await account(org.orgId)).current_period_start);
+    await org.ledger.setClockForTesting(start + 100 * 86400_000);
+    const acct = await account(org.orgId); // a read also rolls over, even before the alarm runs
+    expect(Date.parse(acct.current_period_start)).toBeLessThanOrEqual(start + 100 * 86400_000);
+    expect(Date.parse(acct.current_period_end)).toBeGreaterThan(start + 100 * 86400_000);
+    expect(acct.grant_remaining).toBe(1000);
+    const all = await entries(org.orgId);
+    // The free grant at creation, then ONE grant for the current period (the upgrade was a plan_changed).
+    expect(all.filter((e) => e.type === "plan_grant")).toHaveLength(2);
+    expect(all.filter((e) => e.type === "grant_expired")).toHaveLength(1);
+  });
+
+  it("the cron sweep ticks ledgers whose period ended", async () => {
+    const org = await newOrg({ tier: "free" });
+    const acct = await account(org.orgId);
+    await org.ledger.flushOutbox(org.orgId);
+    await org.ledger.setClockForTesting(Date.parse(acct.current_period_end) + 1);
+    const { sweep } = await import("../src/services/sweep.js");
+    const report = await sweep(env, Date.parse(acct.current_period_end) + 1);
+    expect(report.ledgersTicked).toBeGreaterThanOrEqual(1);
+    expect((await account(org.orgId)).current_period_start).toBe(acct.current_period_end);
+  });
+});
+
+describe("Idempotency-Key on submit", () => {
+  it("replays the original response within 24 hours without a second admission", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const key = `key-${crypto.randomUUID()}`;
+    const a = await call("/api/v1/analysis/submit", { token: org.token, body: submission(), headers: { "Idempotency-Key": key } });
+    const b = await call("/api/v1/analysis/submit", { token: org.token, body: submission(), headers: { "Idempotency-Key": key } });
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await json(b)).toEqual(await json(a));
+    expect((await account(org.orgId)).current_period_analyses).toBe(1);
+  });
+  it("refuses the same key with a different body with 409", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const key = `key-${crypto.randomUUID()}`;
+    await call("/api/v1/analysis/submit", { token: org.token, body: submission(), headers: { "Idempotency-Key": key } });
+    const body = await expectEnvelope(
+      await call("/api/v1/analysis/submit", { token: org.token, body: submission({ image_ref: "nginx:1.26" }), headers: { "Idempotency-Key": key } }),
+      409,
+      "RESOURCE_CONFLICT",
+    );
+    expect(body.details).toEqual({ idempotency_key: key });
+  });
+  it("scopes keys to the organization", async () => {
+    const a = await newOrg({ tier: "starter" });
+    const b = await newOrg({ tier: "starter" });
+    const key = `shared-${crypto.randomUUID()}`;
+    const ra = await json(await call("/api/v1/analysis/submit", { token: a.token, body: submission(), headers: { "Idempotency-Key": key } }));
+    const rb = await json(await call("/api/v1/analysis/submit", { token: b.token, body: submission(), headers: { "Idempotency-Key": key } }));
+    expect(ra.job_id).not.toBe(rb.job_id);
+  });
+});
+
+describe("POST /api/v1/analysis/quote", () => {
+  it("prices with the settlement cost function and holds nothing", async () => {
+    const org = await newOrg({ tier: "professional" });
+    const res = await call("/api/v1/analysis/quote", { token: org.token, body: submission({ config: { test_timeout: 601, enable_fuzzing: true, enable_profiling: true } }) });
+    expect(res.status).toBe(200);
+    const q = await json(res);
+    expect(q.line_items.map((l: { item: string; credits: number }) => [l.item, l.credits])).toEqual([["base", 10], ["fuzzing", 5], ["profiling", 3], ["duration", 3]]);
+    expect(q).toMatchObject({ max_cost_credits: 21, hold_credits: 21, would_be_admitted: true, refusal: null, available_credits: 5000 });
+    expect((await account(org.orgId)).held).toBe(0);
+  });
+  it("says why a submission would be refused", async () => {
+    const org = await newOrg({ tier: "free" });
+    const q = await json(await call("/api/v1/analysis/quote", { token: org.token, body: submission({ profile: "comprehensive" }) }));
+    expect(q.would_be_admitted).toBe(false);
+    expect(q.refusal).toMatchObject({ error: "FORBIDDEN", details: { feature: "security_fuzzing" } });
+  });
+});
+
+describe("operator path", () => {
+  const op = (path: string, body?: unknown, token = TEST_SECRETS.OPERATOR_TOKEN) =>
+    call(`/internal/v1/ops${path}`, { method: body ? "POST" : "GET", body, headers: { Authorization: `Bearer ${token}` } });
+
+  it("grants credits and changes tiers with a reason, as ledger entries, exactly once per request id", async () => {
+    const org = await newOrg();
+    const grant = { credits: 250, reason: "support ticket #42", request_id: "ticket-42-grant" };
+    expect((await op(`/organizations/${org.orgId}/credits`, grant)).status).toBe(200);
+    expect((await json(await op(`/organizations/${org.orgId}/credits`, grant))).applied).toBe(false);
+    expect((await op(`/organizations/${org.orgId}/plan`, { tier: "professional", reason: "sales deal" })).status).toBe(200);
+    const acct = await account(org.orgId);
+    expect(acct).toMatchObject({ tier: "professional", purchased_balance: 250 });
+    const last = (await entries(org.orgId)).slice(-2);
+    expect(last.map((e) => e.type)).toEqual(["operator_adjustment", "plan_changed"]);
+    expect(last[0]!.description).toMatch(/support ticket #42/);
+  });
+  it("refuses without the operator token, and refuses overdrafts", async () => {
+    const org = await newOrg();
+    await expectEnvelope(await op(`/organizations/${org.orgId}/account`, undefined, "wrong-token"), 401, "UNAUTHORIZED");
+    await expectEnvelope(await op(`/organizations/${org.orgId}/credits`, { credits: -5000, reason: "oops", pool: "grant" }), 409, "RESOURCE_CONFLICT");
+    await expectEnvelope(await op(`/organizations/${org.orgId}/credits`, { credits: 1.5, reason: "x" }), 400, "VALIDATION_ERROR");
+  });
+});
