@@ -17,6 +17,7 @@ import { runnerRoutes } from "./routes/internal/runner.js";
 import { opsRoutes } from "./routes/internal/ops.js";
 import { webhookRoutes } from "./routes/webhooks/index.js";
 import { paymentRoutes } from "./routes/payments/index.js";
+import { pageRoutes } from "./pages/index.js";
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 /** Submissions may carry an inline SBOM and scan (each ≤ 5 MiB). */
@@ -52,6 +53,7 @@ export function buildApp() {
   app.route("/internal/v1/ops", opsRoutes);
   app.route("/api/v1/webhooks", webhookRoutes);
   app.route("/api/v1/payments", paymentRoutes);
+  app.route("/billing", pageRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
     type: "http",

@@ -27,8 +27,10 @@ export function sourcesOf(to: JobStatus): JobStatus[] {
 
 export type NewJob = typeof schema.analysisJobs.$inferInsert;
 
-export async function insertJob(db: Database, job: NewJob): Promise<void> {
-  await db.insert(schema.analysisJobs).values(job).onConflictDoNothing();
+/** Inserts a job (idempotent by id); returns the stored row. */
+export async function insertJob(db: Database, job: NewJob): Promise<JobRow> {
+  const [row] = await db.insert(schema.analysisJobs).values(job).onConflictDoNothing().returning();
+  return row ?? (await getJob(db, job.organizationId, job.id))!;
 }
 
 /** A job of one organization; another organization's id is indistinguishable from a missing one. */

@@ -70,6 +70,7 @@ export async function submitAnalysis({
     // Admitted before, but the job row was never written (the earlier request died): finish it now.
   }
 
+  let job: JobRow;
   try {
     let sbom = input.sbom ?? null;
     if (!sbom && input.sbom_id && config.BASE_VEXXY_URL) sbom = await fetchBaseSbom(config, input.sbom_id, bearer);
@@ -77,7 +78,7 @@ export async function submitAnalysis({
     if (input.vulnerabilities) await putJson(env.ARTIFACTS, inputKey(auth.orgId, id, "vulnerabilities"), input.vulnerabilities);
     const now = isoNow();
     const { environment, ...publicConfig } = cfg;
-    await insertJob(db, {
+    job = await insertJob(db, {
       id,
       organizationId: auth.orgId,
       userId: auth.userId,
@@ -108,7 +109,6 @@ export async function submitAnalysis({
     }
     throw err;
   }
-  const job = (await getJob(db, auth.orgId, id))!;
   return { job, replay: admitted.replay, rateLimit: admitted.rateLimit ?? {} };
 }
 

@@ -11,7 +11,9 @@ import { getTier, type TierName } from "../../lib/tiers.js";
 import { iso } from "../../lib/time.js";
 import type { AccountView } from "../../ledger/interface.js";
 import { callStripe, type Stripe } from "./client.js";
-import { findPack, formatMoney, priceForTier } from "./catalog.js";
+import { findPack, formatMoney, priceForTier, tierForPrice } from "./catalog.js";
+import { eq } from "drizzle-orm";
+import { schema } from "../../db/client.js";
 import { ensureStripeCustomer } from "./ensureCustomer.js";
 
 export type PurchaseResult =
@@ -34,7 +36,9 @@ export async function purchaseTier(ctx: Ctx & { account: AccountView; tier: Tier
   if (!price) {
     throw new ApiError("VALIDATION_ERROR", `The ${tier} tier cannot be bought online`, { tier, available: paidTiers(config) });
   }
-  const linked = account.stripe_subscription_id && account.status !== "canceled" ? account.stripe_subscription_id : null;
+  // The ledger learns of a subscription from webhooks, which may lag: ask Stripe before starting a
+  // second subscription for the same customer.
+  const linked = account.stripe_subscription_id && account.status !== "canceled" ? { id: account.stripe_subscription_id, tier: account.tier } : await liveSubscription(ctx);
   if (!linked) {
     const customer = await ensureStripeCustomer(ctx);
     const metadata = { organization_id: orgId, tier };
@@ -53,8 +57,19 @@ export async function purchaseTier(ctx: Ctx & { account: AccountView; tier: Tier
     if (!session.url) throw new ApiError("EXTERNAL_SERVICE_ERROR", "Stripe returned a Checkout session without a URL");
     return { kind: "checkout", url: session.url, session_id: session.id };
   }
-  if (account.tier === tier) throw new ApiError("RESOURCE_CONFLICT", `The organization is already on the ${tier} tier`, { tier });
-  return changeSubscriptionTier({ ...ctx, subscriptionId: linked, tier, price, current: account.tier });
+  if (linked.tier === tier) throw new ApiError("RESOURCE_CONFLICT", `The organization is already on the ${tier} tier`, { tier });
+  return changeSubscriptionTier({ ...ctx, subscriptionId: linked.id, tier, price, current: linked.tier });
+}
+
+/** The customer's current (not ended) subscription as Stripe holds it, if the organization has a customer. */
+async function liveSubscription(ctx: Ctx): Promise<{ id: string; tier: TierName } | null> {
+  const [org] = await ctx.db.select().from(schema.organizations).where(eq(schema.organizations.id, ctx.orgId)).limit(1);
+  if (!org?.stripeCustomerId) return null;
+  const customer = org.stripeCustomerId;
+  const subs = await callStripe("list subscriptions", () => ctx.stripe.subscriptions.list({ customer, status: "all", limit: 10 }));
+  const live = subs.data.find((s) => !["canceled", "incomplete_expired"].includes(s.status));
+  if (!live) return null;
+  return { id: live.id, tier: tierForPrice(ctx.config, live.items.data[0]?.price.id) ?? "free" };
 }
 
 /** Buy a credit pack through Checkout (mode=payment). The pack and organization travel in metadata. */

@@ -47,7 +47,7 @@ export async function callStripe<T>(what: string, fn: () => Promise<T>): Promise
   } catch (err) {
     if (err instanceof Stripe.errors.StripeError) {
       throw new ApiError("EXTERNAL_SERVICE_ERROR", `Stripe refused to ${what}: ${err.message}`, {
-        stripe_error_type: err.type,
+        stripe_error_type: err.rawType ?? err.type,
         stripe_error_code: err.code ?? null,
         stripe_request_id: err.requestId ?? null,
       });

@@ -1,0 +1,147 @@
+// Worker benchmark (`npm run bench`): starts local workerd through `wrangler dev` (fresh state) and a
+// minimal runner stand-in that accepts every dispatch (so the queue consumer does its real work), then
+// drives it with wrk pinned to the other core. Prints throughput as a ratio to /health measured on the
+// same server in the same run, p50/p99 latencies, and submit → accepted-by-runner latency.
+import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { createHmac, randomUUID } from "node:crypto";
+import { tmpdir, cpus } from "node:os";
+import { join } from "node:path";
+
+const PORT = Number(process.env.BENCH_PORT ?? 8201);
+const STUB_PORT = PORT + 1;
+const DURATION = process.env.BENCH_SECONDS ?? "10";
+const CONNECTIONS = process.env.BENCH_CONNECTIONS ?? "16";
+const base = `http://127.0.0.1:${PORT}`;
+const state = mkdtempSync(join(tmpdir(), "vexxy-bench-"));
+const vars = Object.fromEntries(readFileSync(".dev.vars.example", "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+
+function need(cmd) {
+  if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
+    console.error(`bench: ${cmd} is required (Debian package: ${cmd})`);
+    process.exit(1);
+  }
+}
+need("wrk");
+
+// --- runner stand-in: accepts every job, records when each arrived -------------------------------
+const received = new Map();
+const stub = createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    try {
+      received.set(JSON.parse(body).job_id, performance.now());
+    } catch {}
+    res.writeHead(202, { "Content-Type": "application/json" }).end('{"accepted":true}');
+  });
+});
+await new Promise((r) => stub.listen(STUB_PORT, "127.0.0.1", r));
+
+// --- the Worker ------------------------------------------------------------------------------
+spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+const worker = spawn(
+  "taskset",
+  ["-c", "0", "wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", state, "--env-file", ".dev.vars.example", "--var", `RUNNER_URL:http://127.0.0.1:${STUB_PORT}`, "--log-level", "error", "--show-interactive-dev-session=false"],
+  { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
+);
+const stop = () => {
+  worker.kill("SIGTERM");
+  stub.close();
+  rmSync(state, { recursive: true, force: true });
+};
+process.on("exit", stop);
+for (let i = 0; i < 120; i++) {
+  try {
+    if ((await fetch(`${base}/health`)).ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+// --- organizations: tokens as the base app mints them; enterprise so every admission succeeds --
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+function token(orgId) {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: randomUUID(), org_id: orgId, email: `bench-${orgId.slice(0, 8)}@example.com`, is_admin: true, exp: now + 86400, iat: now })}`;
+  return `${input}.${createHmac("sha256", vars.JWT_SECRET_KEY).update(input).digest("base64url")}`;
+}
+async function makeOrg(tier) {
+  const orgId = randomUUID();
+  const t = token(orgId);
+  await fetch(`${base}/api/v1/billing/subscription`, { headers: { Authorization: `Bearer ${t}` } });
+  const r = await fetch(`${base}/internal/v1/ops/organizations/${orgId}/plan`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${vars.OPERATOR_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ tier, reason: "benchmark" }),
+  });
+  if (!r.ok) throw new Error(`ops plan: ${r.status} ${await r.text()}`);
+  return t;
+}
+const single = await makeOrg("enterprise");
+const many = [];
+for (let i = 0; i < 100; i++) many.push(await makeOrg("enterprise"));
+
+const body = JSON.stringify({ image_ref: "nginx:1.25", image_digest: `sha256:${"ab".repeat(32)}`, config: { test_timeout: 60, ports: [80] } });
+const dir = mkdtempSync(join(tmpdir(), "vexxy-wrk-"));
+writeFileSync(
+  join(dir, "submit.lua"),
+  `local tokens = {}
+for line in io.lines("${join(dir, "tokens.txt")}") do tokens[#tokens + 1] = line end
+local body = [[${body}]]
+local counts = {}
+request = function()
+  local t = tokens[math.random(#tokens)]
+  return wrk.format("POST", "/api/v1/analysis/submit", { ["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json" }, body)
+end
+response = function(status) counts[status] = (counts[status] or 0) + 1 end
+done = function() end
+`,
+);
+
+function wrk(path, lua, tokens) {
+  if (tokens) writeFileSync(join(dir, "tokens.txt"), tokens.join("\n") + "\n");
+  const args = ["-c", "1", "wrk", "-t", "1", "-c", CONNECTIONS, "-d", `${DURATION}s`, "--latency", ...(lua ? ["-s", join(dir, lua)] : []), `${base}${path}`];
+  const out = execFileSync("taskset", args, { encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const pct = (p) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1) : NaN;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const total = Number(/(\d+) requests in/.exec(out)[1]);
+  return { rps, p50: pct(50), p99: pct(99), non2xx, total };
+}
+
+console.log(`\nWorker benchmark — local workerd (wrangler dev), wrk -t1 -c${CONNECTIONS} -d${DURATION}s on the other core; ${cpus().length} cores\n`);
+wrk("/health"); // warm-up
+const health = wrk("/health");
+const one = wrk("/api/v1/analysis/submit", "submit.lua", [single]);
+const hundred = wrk("/api/v1/analysis/submit", "submit.lua", many);
+const health2 = wrk("/health");
+const healthRps = (health.rps + health2.rps) / 2;
+const row = (name, r) =>
+  `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} req/s  ${(r.rps / healthRps).toFixed(2).padStart(5)}× /health  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  non-2xx ${r.non2xx}/${r.total}`;
+console.log(row("GET /health (before)", health));
+console.log(row("GET /health (after)", health2));
+console.log(row("admissions, 1 organization", one));
+console.log(row("admissions, 100 organizations", hundred));
+console.log(`\nadmissions for one organization: ${((one.rps / healthRps) * 100).toFixed(0)} % of /health (target ≥ 60 %)`);
+console.log(`100 organizations vs one: ${(hundred.rps / one.rps).toFixed(2)}× (target ≥ 1.00)`);
+
+// --- submit → accepted by the runner ---------------------------------------------------------
+await new Promise((r) => setTimeout(r, 3000)); // let the queue drain the load phase
+const lat = [];
+for (let i = 0; i < 40; i++) {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/analysis/submit`, { method: "POST", headers: { Authorization: `Bearer ${single}`, "Content-Type": "application/json" }, body });
+  const { job_id } = await res.json();
+  for (let w = 0; w < 200 && !received.has(job_id); w++) await new Promise((r) => setTimeout(r, 10));
+  if (received.has(job_id)) lat.push(received.get(job_id) - t0);
+  await new Promise((r) => setTimeout(r, 100));
+}
+lat.sort((a, b) => a - b);
+const q = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+console.log(`submit → accepted by the runner (queue dispatch, ${lat.length}/40 arrived): p50 ${q(50)?.toFixed(0)} ms, p99 ${q(99)?.toFixed(0)} ms`);
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
