@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../src/index.js";
+import { call, json } from "./support/http.js";
+import { account, newOrg, submission } from "./support/orgs.js";
+import { progress, stubRunner } from "./support/runner.js";
+import { verifyRequest, DispatchJobSchema } from "../src/queues/contract.js";
+import { TEST_SECRETS } from "./support/secrets.js";
+import { sweep } from "../src/services/sweep.js";
+
+let restore: (() => void) | null = null;
+afterEach(() => restore?.());
+
+async function submitted(tier: "starter" | "free" = "starter", over: Record<string, unknown> = {}) {
+  const org = await newOrg({ tier });
+  const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission(over) });
+  const { job_id } = await json(res);
+  return { org, jobId: job_id as string };
+}
+
+async function deliver(queue: string, body: unknown) {
+  const batch = createMessageBatch(queue, [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue!(batch as MessageBatch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+const row = (id: string) => env.DB.prepare("SELECT status, dispatched_at, dispatch_attempts, lease_expires_at, error_message, billing_state FROM analysis_jobs WHERE id = ?").bind(id).first<Record<string, any>>();
+
+describe("dispatch backoff", () => {
+  it("doubles from 5 s with jitter and caps at 5 minutes", async () => {
+    const { backoffSeconds } = await import("../src/queues/dispatch.js");
+    for (const [attempt, base] of [[1, 5], [2, 10], [3, 20], [10, 300]] as const) {
+      const d = backoffSeconds(attempt);
+      expect(d).toBeGreaterThanOrEqual(Math.floor(base * 0.8));
+      expect(d).toBeLessThanOrEqual(Math.ceil(base * 1.2));
+    }
+  });
+});
+
+describe("queue consumer → runner", () => {
+  it("sends a signed dispatch the runner can verify, and marks the job dispatched on 202", async () => {
+    const { org, jobId } = await submitted("starter", { config: { test_timeout: 60, ports: [8080], environment: { A: "b" } } });
+    const stub = stubRunner(() => new Response('{"accepted":true}', { status: 202 }));
+    restore = stub.restore;
+    const result = await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    expect(result.explicitAcks).toEqual([expect.any(String)]);
+    const req = stub.seen.find((r) => new URL(r.url).pathname === "/v1/jobs")!;
+    const raw = await req.text();
+    const check = await verifyRequest(TEST_SECRETS.RUNNER_SECRET, "POST", "/v1/jobs", raw, req.headers);
+    expect(check.ok).toBe(true);
+    const dispatch = DispatchJobSchema.parse(JSON.parse(raw));
+    expect(dispatch).toMatchObject({ job_id: jobId, organization_id: org.orgId, reachability_verdicts: true, config: { ports: [8080], environment: { A: "b" } } });
+    const r = await row(jobId);
+    expect(r).toMatchObject({ status: "queued", dispatch_attempts: 1 });
+    expect(r!.dispatched_at).not.toBeNull();
+    expect(Date.parse(r!.lease_expires_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("tells the runner a free organization gets no runtime verdicts", async () => {
+    const { org, jobId } = await submitted("free");
+    const stub = stubRunner(() => new Response("{}", { status: 202 }));
+    restore = stub.restore;
+    await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    const dispatch = JSON.parse(await stub.seen[0]!.text());
+    expect(dispatch).toMatchObject({ reachability_verdicts: false, verdicts_tier: "starter" });
+  });
+
+  it("retries with backoff when the runner is at capacity or unreachable", async () => {
+    const { org, jobId } = await submitted();
+    const stub = stubRunner(() => new Response('{"error":"busy"}', { status: 503, headers: { "Retry-After": "7" } }));
+    restore = stub.restore;
+    const result = await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.explicitAcks).toHaveLength(0);
+    expect(await row(jobId)).toMatchObject({ status: "queued", dispatched_at: null, dispatch_attempts: 1 });
+    stub.restore();
+    const down = stubRunner(() => {
+      throw new TypeError("connection refused");
+    });
+    restore = down.restore;
+    const again = await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    expect(again.retryMessages).toHaveLength(1);
+    expect(await row(jobId)).toMatchObject({ status: "queued", dispatch_attempts: 2 });
+  });
+
+  it("does not dispatch a job that was cancelled meanwhile", async () => {
+    const { org, jobId } = await submitted();
+    await call(`/api/v1/analysis/${jobId}/cancel`, { token: org.token, method: "POST" });
+    const stub = stubRunner(() => new Response("{}", { status: 202 }));
+    restore = stub.restore;
+    const result = await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(stub.seen).toHaveLength(0);
+  });
+
+  it("fails the job and voids its hold when the runner rejects it", async () => {
+    const { org, jobId } = await submitted();
+    const stub = stubRunner(() => new Response('{"error":"bad"}', { status: 400 }));
+    restore = stub.restore;
+    await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    expect(await row(jobId)).toMatchObject({ status: "failed", billing_state: "voided" });
+    expect(await account(org.orgId)).toMatchObject({ held: 0, current_period_analyses: 0 });
+  });
+
+  it("dead-lettered dispatches fail the job with 'no sandbox capacity' and void the hold", async () => {
+    const { org, jobId } = await submitted();
+    await deliver("vexxy-analysis-jobs-dlq", { job_id: jobId, organization_id: org.orgId });
+    const r = await row(jobId);
+    expect(r).toMatchObject({ status: "failed", billing_state: "voided" });
+    expect(r!.error_message).toMatch(/No sandbox capacity/);
+    expect((await account(org.orgId)).held).toBe(0);
+  });
+
+  it("tells the runner when a dispatched job is cancelled", async () => {
+    const { org, jobId } = await submitted();
+    const stub = stubRunner(() => new Response("{}", { status: 202 }));
+    restore = stub.restore;
+    await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    await call(`/api/v1/analysis/${jobId}/cancel`, { token: org.token, method: "POST" });
+    const del = stub.seen.find((r) => r.method === "DELETE")!;
+    expect(new URL(del.url).pathname).toBe(`/v1/jobs/${jobId}`);
+    expect((await verifyRequest(TEST_SECRETS.RUNNER_SECRET, "DELETE", `/v1/jobs/${jobId}`, "", del.headers)).ok).toBe(true);
+  });
+});
+
+describe("leases and recovery (cron sweep)", () => {
+  it("fails a running job whose runner stopped heartbeating, for free", async () => {
+    const { org, jobId } = await submitted();
+    await progress(jobId, "running_test_script", 40, { sandbox_started_at: new Date().toISOString() });
+    const report = await sweep(env, Date.now() + 10 * 60_000);
+    expect(report.leasesExpired).toBeGreaterThanOrEqual(1);
+    const r = await row(jobId);
+    expect(r).toMatchObject({ status: "failed", billing_state: "voided" });
+    expect(r!.error_message).toMatch(/lease expired/);
+    expect(await account(org.orgId)).toMatchObject({ held: 0, current_period_credits_used: 0 });
+  });
+
+  it("re-dispatches a queued job whose dispatch was lost", async () => {
+    const { jobId } = await submitted();
+    const sends: unknown[] = [];
+    const original = env.ANALYSIS_QUEUE.send.bind(env.ANALYSIS_QUEUE);
+    (env.ANALYSIS_QUEUE as { send: unknown }).send = async (m: unknown) => void sends.push(m);
+    try {
+      const report = await sweep(env, Date.now() + 5 * 60_000);
+      expect(report.redispatched).toBeGreaterThanOrEqual(1);
+      expect(sends).toContainEqual(expect.objectContaining({ job_id: jobId }));
+    } finally {
+      (env.ANALYSIS_QUEUE as { send: unknown }).send = original;
+    }
+  });
+
+  it("finishes a settlement a crash interrupted", async () => {
+    const { org, jobId } = await submitted();
+    // The state machine recorded the decision, then the Worker died before telling the ledger.
+    await env.DB.prepare("UPDATE analysis_jobs SET status = 'complete', billing_state = 'to_settle', cost_credits = 11 WHERE id = ?").bind(jobId).run();
+    expect((await account(org.orgId)).held).toBe(11);
+    const report = await sweep(env);
+    expect(report.billed).toBeGreaterThanOrEqual(1);
+    expect(await account(org.orgId)).toMatchObject({ held: 0, current_period_credits_used: 11 });
+    expect((await row(jobId))!.billing_state).toBe("settled");
+  });
+
+  it("runs from the scheduled handler", async () => {
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: "*/5 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+  });
+});
