@@ -31,6 +31,16 @@ const withServices = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** The public API's routes, chained so their types reach the typed client (src/client). */
+export function publicRoutes() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+    .route("/api/v1/auth", authRoutes)
+    .route("/api/v1/billing", publicBillingRoutes)
+    .route("/api/v1/billing", billingRoutes)
+    .route("/api/v1/analysis", analysisRoutes);
+}
+export type AppType = ReturnType<typeof publicRoutes>;
+
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestId);
@@ -45,10 +55,7 @@ export function buildApp() {
   app.use("/internal/*", limitBody(CALLBACK_BODY_LIMIT));
   app.use("/api/*", requireJson);
 
-  app.route("/api/v1/auth", authRoutes);
-  app.route("/api/v1/billing", publicBillingRoutes);
-  app.route("/api/v1/billing", billingRoutes);
-  app.route("/api/v1/analysis", analysisRoutes);
+  app.route("/", publicRoutes());
   app.route("/internal/v1/jobs", runnerRoutes);
   app.route("/internal/v1/ops", opsRoutes);
   app.route("/api/v1/webhooks", webhookRoutes);

@@ -42,10 +42,10 @@ describe("POST /api/v1/analysis/submit", () => {
     expectSpecShape(body, SPEC_SUBMIT);
     expect(body).toMatchObject({ status: "queued", image_ref: "nginx:1.25", image_digest: DIGEST, max_cost_credits: 10 + 5 + 3 + 1 });
     expect(res.headers.get("Location")).toBe(`/api/v1/analysis/${body.job_id}/status`);
-    const row = await env.DB.prepare("SELECT organization_id, status, config_json, environment_json FROM analysis_jobs WHERE id = ?").bind(body.job_id).first<Record<string, string>>();
+    const row = await env.DB.prepare("SELECT organization_id, status, config_json, environment_json FROM analysis_jobs WHERE id = ?").bind(body.job_id).first<Record<string, string | undefined>>();
     expect(row).toMatchObject({ organization_id: org.orgId, status: "queued" });
-    expect(JSON.parse(row!.config_json)).not.toHaveProperty("environment");
-    expect(JSON.parse(row!.environment_json)).toEqual({ ENV_VAR: "value" });
+    expect(JSON.parse(row!.config_json!)).not.toHaveProperty("environment");
+    expect(JSON.parse(row!.environment_json!)).toEqual({ ENV_VAR: "value" });
   });
 
   it("fills unset config from a profile, explicit values winning", async () => {

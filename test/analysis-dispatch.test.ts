@@ -22,7 +22,7 @@ async function submitted(tier: "starter" | "free" = "starter", over: Record<stri
 async function deliver(queue: string, body: unknown) {
   const batch = createMessageBatch(queue, [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body }]);
   const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch, env, ctx);
+  await (worker.queue as (b: MessageBatch, e: Env, c: ExecutionContext) => Promise<void>)(batch as MessageBatch, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

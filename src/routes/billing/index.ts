@@ -99,8 +99,7 @@ export const publicBillingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: valida
   return c.json(TIERS.map((t) => ({ ...t, features: [...t.features] })), 200);
 });
 
-export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-billingRoutes
+export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(subscription, async (c) => {
     const { orgId } = c.get("auth");
     return c.json(subscriptionView(await ledgerFor(c.env, orgId).getAccount(orgId)), 200);
