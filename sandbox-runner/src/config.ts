@@ -1,0 +1,102 @@
+/**
+ * Runner configuration, read from the environment and validated once at start. Everything else
+ * receives the parsed `RunnerConfig` object; nothing reads process.env deep inside.
+ */
+import { z } from "zod";
+
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+/** Seconds may be fractional so tests can run heartbeats and grace periods in milliseconds. */
+const seconds = (def: number) => z.coerce.number().positive().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+export const EnvSchema = z.object({
+  RUNNER_PORT: z.coerce.number().int().min(0).max(65535).default(8002),
+  RUNNER_HOST: z.string().min(1).default("127.0.0.1"),
+  RUNNER_SECRET: z
+    .string({ error: "RUNNER_SECRET is required (the HMAC secret shared with the Worker)" })
+    .min(32, { error: "RUNNER_SECRET must be at least 32 characters" }),
+  WORKER_URL: z.url().default("http://127.0.0.1:8001"),
+  RUNNER_MAX_CONCURRENT: int(2),
+  RUNNER_DRIVER: z.enum(["podman", "kubernetes"]).default("podman"),
+  RUNNER_HEARTBEAT_SECONDS: seconds(15),
+  RUNNER_SHUTDOWN_GRACE_SECONDS: seconds(30),
+  RUNNER_HEALTH_TIMEOUT_SECONDS: seconds(120),
+  RUNNER_MEMORY_MB: int(512, 16),
+  RUNNER_CPUS: z.coerce.number().positive().max(64).default(1),
+  RUNNER_PIDS: int(256, 8),
+  VEX_AUTHOR: z.string().min(1).default("VEXxy Premium Analysis"),
+  VEX_ROLE: optionalText,
+  VEX_ID_BASE: z.url().default("https://vexxy.dev/vex"),
+  RUNNER_ZAP_IMAGE: optionalText,
+  /** Image the podman driver runs test scripts in (needs sh and curl). */
+  RUNNER_PROBER_IMAGE: optionalText,
+  /** Comma-separated directories of OCI layouts/archives the podman driver loads pinned images from. */
+  RUNNER_IMAGE_SOURCES: optionalText,
+  K8S_SANDBOX_NAMESPACE: z.string().min(1).default("vexxy-sandbox"),
+  K8S_IN_CLUSTER: bool(false),
+});
+
+export interface RunnerConfig {
+  port: number;
+  host: string;
+  secret: string;
+  workerUrl: string;
+  maxConcurrent: number;
+  driver: "podman" | "kubernetes";
+  heartbeatSeconds: number;
+  shutdownGraceSeconds: number;
+  healthTimeoutSeconds: number;
+  limits: { memoryBytes: number; cpus: number; pids: number };
+  vex: { author: string; role?: string; idBase: string };
+  zapImage?: string;
+  proberImage?: string;
+  imageSources: string[];
+  kubernetes: { namespace: string; inCluster: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid runner configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every variable that is missing or wrong. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): RunnerConfig {
+  // Empty strings count as unset, so `FOO=` in an env file falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.RUNNER_PORT,
+    host: e.RUNNER_HOST,
+    secret: e.RUNNER_SECRET,
+    workerUrl: e.WORKER_URL.replace(/\/+$/, ""),
+    maxConcurrent: e.RUNNER_MAX_CONCURRENT,
+    driver: e.RUNNER_DRIVER,
+    heartbeatSeconds: e.RUNNER_HEARTBEAT_SECONDS,
+    shutdownGraceSeconds: e.RUNNER_SHUTDOWN_GRACE_SECONDS,
+    healthTimeoutSeconds: e.RUNNER_HEALTH_TIMEOUT_SECONDS,
+    limits: { memoryBytes: e.RUNNER_MEMORY_MB * 1024 * 1024, cpus: e.RUNNER_CPUS, pids: e.RUNNER_PIDS },
+    vex: { author: e.VEX_AUTHOR, ...(e.VEX_ROLE ? { role: e.VEX_ROLE } : {}), idBase: e.VEX_ID_BASE },
+    ...(e.RUNNER_ZAP_IMAGE ? { zapImage: e.RUNNER_ZAP_IMAGE } : {}),
+    ...(e.RUNNER_PROBER_IMAGE ? { proberImage: e.RUNNER_PROBER_IMAGE } : {}),
+    imageSources: (e.RUNNER_IMAGE_SOURCES ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    kubernetes: { namespace: e.K8S_SANDBOX_NAMESPACE, inCluster: e.K8S_IN_CLUSTER },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Driver selection by RUNNER_DRIVER. The chosen driver is imported lazily, so a podman runner never
+ * loads the Kubernetes client and a cluster runner never needs podman on its PATH.
+ */
+import type { RunnerConfig } from "../config.js";
+import type { ImageFilesystemReader } from "../pipeline/analysis.js";
+import { errorMessage, type Logger } from "../pipeline/log.js";
+import type { SandboxDriver } from "./types.js";
+
+export interface SelectedDriver {
+  driver: SandboxDriver;
+  /** Reads the image's filesystem for the inventory, when the driver can. */
+  readImageFilesystem?: ImageFilesystemReader;
+  /** True when constructing the driver already swept orphans (main.ts then does not sweep again). */
+  swept: boolean;
+}
+
+/** Package databases read through SandboxDriver.readImageFile when the driver has no bulk reader. */
+const PACKAGE_DB_PATHS = ["/etc/os-release", "/usr/lib/os-release", "/lib/apk/db/installed", "/var/lib/dpkg/status"];
+
+export async function selectDriver(
+  config: RunnerConfig,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<SelectedDriver> {
+  if (config.driver === "podman") {
+    const [{ PodmanDriver }, { collectImageFilesystem }] = await Promise.all([
+      import("./podman/index.js"),
+      import("./podman/image-fs.js"),
+    ]);
+    const driver = new PodmanDriver({
+      limits: config.limits,
+      ...(config.zapImage ? { zapImage: config.zapImage } : {}),
+      ...(config.proberImage ? { proberImage: config.proberImage } : {}),
+      imageSources: config.imageSources,
+    });
+    return {
+      driver,
+      readImageFilesystem: (spec) => collectImageFilesystem(spec.imageDigest),
+      swept: false,
+    };
+  }
+  const { createKubernetesDriver } = await import("./kubernetes/index.js");
+  // The Kubernetes driver reads its own K8S_* settings and sweeps (at start and periodically) itself.
+  const driver: SandboxDriver = await createKubernetesDriver(env, (err) =>
+    logger.error("kubernetes orphan sweep failed", { error: errorMessage(err) }),
+  );
+  return { driver, swept: true, ...(driver.readImageFile ? { readImageFilesystem: fromReadImageFile(driver) } : {}) };
+}
+
+/** A filesystem reader built from single-file reads: package databases only, no path list. */
+function fromReadImageFile(driver: SandboxDriver): ImageFilesystemReader {
+  return async (spec) => {
+    const files = new Map<string, string>();
+    for (const path of PACKAGE_DB_PATHS) {
+      const buf = await driver.readImageFile!(spec, path);
+      if (buf) files.set(path, buf.toString("utf8"));
+    }
+    // No path list: the engine then never claims a package absent from the image.
+    return files.size ? { files } : null;
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The runner process: config from the environment (validated once), the driver, orphan sweep, the
+ * HTTP server, and graceful shutdown on SIGTERM/SIGINT — refuse new jobs (503), let running ones
+ * finish within RUNNER_SHUTDOWN_GRACE_SECONDS, abort the rest (reported as runner_shutdown, a service
+ * fault), destroy their sandboxes, exit 0.
+ */
+import { ConfigError, loadConfig } from "./config.js";
+import { selectDriver } from "./drivers/index.js";
+import { createMetrics } from "./metrics.js";
+import { createDefaultAnalysis } from "./pipeline/default-analysis.js";
+import { defaultSettings } from "./pipeline/deps.js";
+import { errorMessage, jsonLogger } from "./pipeline/log.js";
+import { startRunner } from "./server/runner.js";
+import { WorkerClient } from "./worker-client/client.js";
+
+async function main(): Promise<void> {
+  const logger = jsonLogger({ service: "sandbox-runner" });
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + "\n");
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const { driver, readImageFilesystem, swept } = await selectDriver(config, logger);
+  // Crash recovery: sandboxes a previous runner process left behind are removed before we accept work.
+  if (!swept) logger.info("orphan sweep done", { driver: driver.name, removed: await driver.sweepOrphans() });
+
+  const metrics = createMetrics({ defaultMetrics: true });
+  const runner = await startRunner({
+    host: config.host,
+    port: config.port,
+    secret: config.secret,
+    maxConcurrent: config.maxConcurrent,
+    deps: {
+      driver,
+      worker: new WorkerClient({ baseUrl: config.workerUrl, secret: config.secret }),
+      analysis: createDefaultAnalysis({ vex: config.vex, logger, ...(readImageFilesystem ? { readImageFilesystem } : {}) }),
+      metrics,
+      logger,
+      settings: defaultSettings(config),
+    },
+  });
+  logger.info("runner listening", { url: runner.url, driver: driver.name, max_concurrent: config.maxConcurrent });
+
+  const graceMs = config.shutdownGraceSeconds * 1000;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info("shutting down", { signal, running: runner.jobs.running, grace_seconds: config.shutdownGraceSeconds });
+    runner.stop(graceMs).then(
+      () => {
+        logger.info("shutdown complete");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error("shutdown failed", { error: errorMessage(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sandbox-runner failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+/**
+ * The analysis the pipeline runs after the sandbox is gone: inventory + reachability, then VEX, and
+ * the ZAP report summary. The pipeline receives these through its dependencies, so tests can run it
+ * with the real engine (default-analysis.ts) or a substitute.
+ */
+import type { DispatchJob, SecurityFindings } from "../../../src/queues/contract.js";
+import type { SandboxSpec } from "../drivers/types.js";
+import type { RunHealth, RuntimeTrace } from "../trace/types.js";
+
+/** The image's root filesystem as the inventory reader needs it (package DBs, paths, symlinks). */
+export interface ImageFilesystem {
+  /** Package databases and manifests: in-image path → text. */
+  files: Map<string, string>;
+  /** Every path in the image, when known (lets the engine say "component not present"). */
+  paths?: Set<string>;
+  symlinks?: Map<string, string>;
+}
+
+export type ImageFilesystemReader = (spec: SandboxSpec, signal: AbortSignal) => Promise<ImageFilesystem | null>;
+
+export interface AnalysisContext {
+  job: DispatchJob;
+  spec: SandboxSpec;
+  trace: RuntimeTrace;
+  health: RunHealth;
+  /** The job's stored inputs, null where the Worker has none. */
+  inputs: { sbom: unknown | null; vulnerabilities: unknown | null };
+  signal: AbortSignal;
+}
+
+export type ZapSummary = Omit<SecurityFindings, "status" | "reason">;
+
+export interface AnalysisSteps {
+  /** Returns the JSON-serialisable reachability report. */
+  computeReachability(ctx: AnalysisContext): Promise<Record<string, unknown>>;
+  /** Returns the OpenVEX v0.2.0 document for the report. */
+  writeVex(report: Record<string, unknown>, ctx: AnalysisContext): Promise<Record<string, unknown>>;
+  /** Summarises a raw ZAP traditional-json report; throws when it is unreadable. */
+  parseZapReport(report: unknown): ZapSummary;
+}

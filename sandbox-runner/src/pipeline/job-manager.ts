@@ -1,0 +1,121 @@
+/**
+ * The runner's jobs: admission (capacity, duplicates, shutdown), one AbortController per job, cancel,
+ * and the graceful shutdown. The HTTP layer asks it verbs and maps the answers to status codes.
+ */
+import type { DispatchJob } from "../../../src/queues/contract.js";
+import type { JobFinalState } from "../metrics.js";
+import type { PipelineDeps } from "./deps.js";
+import { JobAbort } from "./errors.js";
+import { errorMessage } from "./log.js";
+import { runJob } from "./run-job.js";
+
+export type DispatchResult =
+  /** A new run started. */
+  | "accepted"
+  /** This very attempt is already running here: nothing new starts (idempotent re-dispatch). */
+  | "duplicate"
+  /** The job id is running here under another attempt. */
+  | "conflict"
+  /** This attempt already ran to its end here. */
+  | "finished"
+  | "busy"
+  | "shutting_down";
+
+interface RunningJob {
+  job: DispatchJob;
+  controller: AbortController;
+  done: Promise<JobFinalState>;
+}
+
+/** How many finished (job, attempt) pairs are remembered to refuse a late re-dispatch. */
+const FINISHED_MEMORY = 1_000;
+
+export class JobManager {
+  private readonly jobs = new Map<string, RunningJob>();
+  private readonly finished = new Map<string, JobFinalState>();
+  private accepting = true;
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    readonly maxConcurrent: number,
+  ) {}
+
+  get running(): number {
+    return this.jobs.size;
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  dispatch(job: DispatchJob): DispatchResult {
+    const current = this.jobs.get(job.job_id);
+    if (current) return current.job.attempt === job.attempt ? "duplicate" : "conflict";
+    if (this.finished.has(key(job))) return "finished";
+    if (!this.accepting) return "shutting_down";
+    if (this.jobs.size >= this.maxConcurrent) return "busy";
+
+    const controller = new AbortController();
+    const entry: RunningJob = { job, controller, done: Promise.resolve("failed") };
+    this.jobs.set(job.job_id, entry);
+    this.deps.metrics.jobsRunning.set(this.jobs.size);
+    entry.done = runJob({ job, signal: controller.signal, abort: (r) => controller.abort(r), deps: this.deps })
+      .catch((err: unknown): JobFinalState => {
+        // runJob reports every outcome itself; reaching here is a bug worth a loud log line.
+        this.deps.logger.error("job pipeline threw", { job_id: job.job_id, error: errorMessage(err) });
+        return "failed";
+      })
+      .then((state) => {
+        this.jobs.delete(job.job_id);
+        this.remember(job, state);
+        this.deps.metrics.jobsRunning.set(this.jobs.size);
+        this.deps.metrics.jobsFinished.inc({ state });
+        return state;
+      });
+    return "accepted";
+  }
+
+  /** Aborts a running job; it reports itself failed with error_code "cancelled". False if unknown. */
+  cancel(jobId: string): boolean {
+    const entry = this.jobs.get(jobId);
+    if (!entry) return false;
+    entry.controller.abort(new JobAbort("cancelled", "the job was cancelled"));
+    return true;
+  }
+
+  /** The final state once the job has ended (undefined if it is not running here). */
+  settled(jobId: string): Promise<JobFinalState> | undefined {
+    return this.jobs.get(jobId)?.done;
+  }
+
+  /**
+   * Stops admitting jobs, lets running ones finish for up to `graceMs`, then aborts the rest (they
+   * report runner_shutdown, a service fault) and waits until every sandbox is destroyed and reported.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const all = () => Promise.all([...this.jobs.values()].map((j) => j.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<"grace_over">((resolve) => {
+      timer = setTimeout(() => resolve("grace_over"), graceMs);
+    });
+    const first = await Promise.race([all(), graceOver]);
+    clearTimeout(timer);
+    if (first === "grace_over") {
+      for (const entry of this.jobs.values()) {
+        entry.controller.abort(new JobAbort("runner_shutdown", "the runner shut down before the job finished"));
+      }
+    }
+    await all();
+  }
+
+  private remember(job: DispatchJob, state: JobFinalState): void {
+    this.finished.set(key(job), state);
+    if (this.finished.size > FINISHED_MEMORY) {
+      const oldest = this.finished.keys().next().value;
+      if (oldest !== undefined) this.finished.delete(oldest);
+    }
+  }
+}
+
+const key = (job: DispatchJob) => `${job.job_id}#${job.attempt}`;

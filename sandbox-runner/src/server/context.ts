@@ -1,0 +1,20 @@
+/** What every route handler receives: built once when the server starts. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RunnerMetrics } from "../metrics.js";
+import type { JobManager } from "../pipeline/job-manager.js";
+import type { Logger } from "../pipeline/log.js";
+import type { ReplayGuard } from "./replay-guard.js";
+
+export interface ServerContext {
+  secret: string;
+  jobs: JobManager;
+  metrics: RunnerMetrics;
+  logger: Logger;
+  driverName: string;
+  replayGuard: ReplayGuard;
+  maxBodyBytes: number;
+  /** Seconds a refused dispatch should wait before trying again. */
+  retryAfterSeconds: number;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: ServerContext, params: Record<string, string>) => Promise<void>;
