@@ -119,3 +119,20 @@ describe("tokens minted by the base application", () => {
     expect((await call("/api/v1/billing/subscription", { token })).status).toBe(200);
   });
 });
+
+describe("RS256 configuration", () => {
+  it("verifies RS256 tokens with the configured public key and refuses HS256 tokens (no algorithm confusion)", async () => {
+    const { verifyPremiumToken } = await import("../src/services/identity/tokens.js");
+    const { SignJWT, exportSPKI, generateKeyPair } = await import("jose");
+    const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+    const pem = await exportSPKI(publicKey);
+    const config = { JWT_ALGORITHM: "RS256", JWT_PUBLIC_KEY: pem, JWT_SECRET_KEY: pem } as never;
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { org_id: crypto.randomUUID(), email: "rs@example.com", is_admin: false };
+    const good = await new SignJWT(claims).setProtectedHeader({ alg: "RS256" }).setSubject(crypto.randomUUID()).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    expect((await verifyPremiumToken(good, config)).email).toBe("rs@example.com");
+    // An attacker HMAC-signing with the public key as the secret must not get in.
+    const forged = await signHs256({ sub: crypto.randomUUID(), ...claims, exp: now + 60, iat: now }, pem);
+    await expect(verifyPremiumToken(forged, config)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});

@@ -256,6 +256,8 @@ export class OrgLedger extends DurableObject<Env> {
         return { applied: false, account: this.view(acct) };
       }
       const oldTier = acct.tier;
+      const oldStatus = acct.status;
+      const stripeIds = { stripeEventId: req.stripeEventId ?? null, stripeObjectId: req.stripeObjectId ?? null };
       const stripeManaged = req.stripeSubscriptionId !== undefined ? (req.stripeSubscriptionId ? 1 : 0) : acct.stripe_managed;
       this.sql.exec(
         `UPDATE account SET tier = ?, status = ?, trial_end = ?, cancel_at_period_end = ?, stripe_subscription_id = ?,
@@ -272,7 +274,7 @@ export class OrgLedger extends DurableObject<Env> {
       const newStart = req.periodStart ? Date.parse(req.periodStart) : null;
       const newEnd = req.periodEnd ? Date.parse(req.periodEnd) : null;
       if (newStart !== null && newStart !== acct.period_start) {
-        this.startPeriod(acct, newStart, newEnd ?? addMonthsUtc(newStart, 1), req.reason, stripeManaged ? newStart : null);
+        this.startPeriod(acct, newStart, newEnd ?? addMonthsUtc(newStart, 1), req.reason, stripeManaged ? newStart : null, stripeIds);
       } else {
         if (newEnd !== null && newEnd !== acct.period_end) this.sql.exec("UPDATE account SET period_end = ? WHERE id = 1", newEnd);
         if (oldTier !== req.tier) {
@@ -288,8 +290,19 @@ export class OrgLedger extends DurableObject<Env> {
             purchased: 0,
             held: 0,
             opId: req.opId,
-            stripeEventId: req.stripeEventId ?? null,
+            ...stripeIds,
             description: `Plan changed from ${oldTier} to ${req.tier} (${req.reason}); plan grant ${grantDelta >= 0 ? "+" : ""}${grantDelta}`,
+          });
+        } else if (oldStatus !== req.status) {
+          // A status change alone moves no credits, but it is an effect worth a line in the history.
+          this.post(this.account()!, {
+            type: "plan_changed",
+            grant: 0,
+            purchased: 0,
+            held: 0,
+            opId: req.opId,
+            ...stripeIds,
+            description: `Subscription status changed from ${oldStatus} to ${req.status} (${req.reason})`,
           });
         }
       }
@@ -420,7 +433,14 @@ export class OrgLedger extends DurableObject<Env> {
    * purchased credits, which is carried until they settle (so holds never exceed the balance) — the
    * counters reset and the tier's monthly grant is posted.
    */
-  private startPeriod(acct: AccountRow, start: number, end: number, reason: string, newAnchor: number | null): void {
+  private startPeriod(
+    acct: AccountRow,
+    start: number,
+    end: number,
+    reason: string,
+    newAnchor: number | null,
+    stripeIds: { stripeEventId: string | null; stripeObjectId: string | null } = { stripeEventId: null, stripeObjectId: null },
+  ): void {
     const carry = Math.min(acct.grant_remaining, Math.max(0, acct.held - acct.purchased_balance));
     const expire = acct.grant_remaining - carry;
     this.sql.exec(
@@ -435,6 +455,7 @@ export class OrgLedger extends DurableObject<Env> {
         grant: -expire,
         purchased: 0,
         held: 0,
+        ...stripeIds,
         description: `Unspent plan grant expired at the end of the period (${reason})${carry ? `; ${carry} kept for in-flight jobs` : ""}`,
       });
     }
@@ -445,6 +466,7 @@ export class OrgLedger extends DurableObject<Env> {
       grant,
       purchased: 0,
       held: 0,
+      ...stripeIds,
       description: tier.monthly_credit_limit === null
         ? `New billing period ${iso(start)} – ${iso(end)} (unmetered ${tier.tier} plan)`
         : `Monthly plan grant: ${grant} credits (${tier.tier} tier), period ${iso(start)} – ${iso(end)}`,

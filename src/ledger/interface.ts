@@ -144,6 +144,8 @@ export interface PlanChange {
   sourceTimestamp?: number;
   reason: string;
   stripeEventId?: string;
+  /** The Stripe object behind the change (subscription or invoice id). */
+  stripeObjectId?: string;
 }
 
 export type { Feature };

@@ -40,7 +40,7 @@ export async function syncSubscription(args: {
   const account = await ledger.getAccount(orgId);
   const status = STATUS[sub.status] ?? "incomplete";
   // The reason names the subscription, not the event that triggered the read: any of its events yields the same entry.
-  const base = { orgId, opId: `stripe:${event.id}`, sourceTimestamp: readAt, stripeEventId: event.id, reason: `Stripe subscription ${sub.id}` };
+  const base = { orgId, opId: `stripe:${event.id}`, sourceTimestamp: readAt, stripeEventId: event.id, stripeObjectId: sub.id, reason: `Stripe subscription ${sub.id}` };
 
   if (status === "canceled") {
     if (account.stripe_subscription_id !== sub.id) {

@@ -1,0 +1,232 @@
+// `npm run test:browser`: the billing pages in headless Chromium against the real Worker (`wrangler dev`,
+// local D1/Durable Objects in a temp dir) and the fake Stripe API (test/support/fake-stripe) on node:http.
+// Walk: sign in → overview (Free) → Plans → Upgrade → fake Checkout → Pay → success page → the webhooks
+// Stripe would send, signed with the SDK's test-header generator → overview shows Professional and its
+// limits; then a credit pack the same way, a hand-off link, and a member's read-only view. Screenshots of
+// every page go to test-artifacts/browser/. Exits non-zero on the first failed expectation.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import Stripe from "stripe";
+import { SignJWT } from "jose";
+import { createFakeStripe } from "../test/support/fake-stripe/index.ts";
+import { serveFakeStripe } from "../test/support/fake-stripe/server.ts";
+import { FAKE_STRIPE_PRICES } from "../test/support/secrets.ts";
+
+const ARTIFACTS = "test-artifacts/browser";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const vars = Object.fromEntries(
+  readFileSync(".dev.vars.example", "utf8")
+    .split("\n")
+    .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+);
+
+const steps = [];
+function check(cond, what) {
+  if (!cond) throw new Error(`FAILED: ${what}`);
+  steps.push(what);
+  console.log(`  ✓ ${what}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not come up within ${ms} ms`);
+}
+
+const state = mkdtempSync(join(tmpdir(), "vexxy-browser-"));
+mkdirSync(ARTIFACTS, { recursive: true });
+let worker;
+let fakeServer;
+let browser;
+let exitCode = 0;
+
+try {
+  // 1. The fake Stripe API.
+  const fake = createFakeStripe({ prices: FAKE_STRIPE_PRICES });
+  fakeServer = await serveFakeStripe(fake);
+  console.log(`[browser-test] fake Stripe on ${fakeServer.url}`);
+
+  // 2. The Worker: migrations into a temp state dir, then wrangler dev on a free port.
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, CI: "1" },
+  });
+  if (migrate.status !== 0) throw new Error("wrangler d1 migrations apply failed");
+  worker = spawn(
+    "npx",
+    [
+      "wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--env-file", ".dev.vars.example",
+      "--var", `STRIPE_API_BASE:${fakeServer.url}`, "--var", `PUBLIC_BASE_URL:${base}`, "--var", "ENVIRONMENT:development",
+      "--show-interactive-dev-session=false",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" }, detached: true },
+  );
+  let workerLog = "";
+  worker.stdout.on("data", (d) => (workerLog += d));
+  worker.stderr.on("data", (d) => (workerLog += d));
+  worker.on("exit", (code) => {
+    if (code) console.error(`[browser-test] wrangler dev exited (${code}):\n${workerLog.slice(-4000)}`);
+  });
+  await waitFor(`${base}/health`, 90_000);
+  console.log(`[browser-test] worker on ${base}`);
+
+  // 3. An organization and its admin (the spec's registration endpoint).
+  const email = `browser-${Date.now()}@example.com`;
+  const password = "browser-test-password";
+  const reg = await fetch(`${base}/api/v1/auth/register`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password, name: "Browser Admin", organization_name: "Browser Org" }),
+  });
+  check(reg.status === 201, "admin registered through POST /api/v1/auth/register");
+  const admin = await reg.json();
+
+  const stripe = new Stripe(vars.STRIPE_SECRET_KEY);
+  const delivered = new Set();
+  async function deliverNewEvents() {
+    const fresh = fake.events().filter((e) => !delivered.has(e.id));
+    for (const e of fresh) {
+      const payload = JSON.stringify(e, null, 2);
+      const header = await stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: vars.STRIPE_WEBHOOK_SECRET });
+      const r = await fetch(`${base}/api/v1/webhooks/stripe`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header },
+        body: payload,
+      });
+      if (r.status !== 200) throw new Error(`webhook ${e.type} answered ${r.status}: ${await r.text()}`);
+      delivered.add(e.id);
+    }
+    return fresh.map((e) => e.type);
+  }
+  /** The overview reads billing events from D1, which the ledger's outbox fills within ~0.5 s. */
+  const settle = () => new Promise((r) => setTimeout(r, 1200));
+
+  // 4. The browser.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  await page.goto(`${base}/billing`);
+  check(page.url().startsWith(`${base}/billing/login?next=`), "anonymous visit to /billing lands on the login page");
+  await shot("01-login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/billing`);
+  check((await page.getByTestId("tier").textContent()) === "Free", "signed in: overview shows the Free plan");
+  check((await page.locator("meter").count()) === 2, "overview shows usage bars for analyses and credits");
+  check((await page.getByTestId("balance").textContent()) === "100", "overview shows the free grant as the balance");
+  const cookie = (await context.cookies()).find((c) => c.name === "vexxy_billing_session");
+  check(cookie?.httpOnly === true && cookie.sameSite === "Lax", "session cookie is HttpOnly and SameSite=Lax");
+  await shot("02-overview-free");
+
+  await page.getByRole("link", { name: "Plans" }).first().click();
+  await page.waitForURL(`${base}/billing/subscribe`);
+  check((await page.locator(".card.current h2").textContent())?.includes("Free"), "plans page marks the current tier");
+  await shot("03-plans");
+  await page.getByRole("button", { name: "Upgrade to professional" }).click();
+  await page.waitForURL(/\/c\/pay\/cs_test_/);
+  check(page.url().startsWith(`${fakeServer.url}/c/pay/cs_test_`), "Upgrade lands on the (fake) Stripe Checkout URL");
+  await shot("04-checkout");
+  await page.getByRole("button", { name: "Pay" }).click();
+  await page.waitForURL(/\/billing\/success\?session_id=cs_test_/);
+  check(page.url().startsWith(`${base}/billing/success?session_id=cs_test_`), "paying returns to the success page with the session id");
+  await shot("05-success");
+
+  const types = await deliverNewEvents();
+  check(types.includes("checkout.session.completed") && types.includes("customer.subscription.created"), `signed webhooks delivered: ${types.join(", ")}`);
+  await settle();
+  await page.goto(`${base}/billing`);
+  check((await page.getByTestId("tier").textContent()) === "Professional", "after the webhook the overview shows Professional");
+  check((await page.getByTestId("limits").textContent())?.includes("500 analyses, 5,000 credits"), "and the Professional limits");
+  check((await page.getByTestId("balance").textContent()) === "5,000", "and the Professional grant as the balance");
+  await shot("06-overview-professional");
+
+  await page.getByRole("link", { name: "Credits" }).first().click();
+  await shot("07-credits");
+  await page.getByRole("button", { name: /Buy 1000 credits/ }).click();
+  await page.waitForURL(/\/c\/pay\/cs_test_/);
+  await page.getByRole("button", { name: "Pay" }).click();
+  await page.waitForURL(/\/billing\/success/);
+  const packEvents = await deliverNewEvents();
+  check(packEvents.includes("payment_intent.succeeded"), `credit pack webhooks delivered: ${packEvents.join(", ")}`);
+  await settle();
+  await page.goto(`${base}/billing`);
+  check((await page.getByTestId("balance").textContent()) === "6,000", "the pack is credited once: balance 6,000");
+  check((await page.getByRole("cell", { name: "Purchased 1000 credits for $100.00" }).count()) === 1, "recent billing events list the purchase");
+  await shot("08-overview-after-pack");
+
+  await page.getByRole("link", { name: "Payment methods & invoices" }).click();
+  await shot("09-portal");
+  await page.getByRole("button", { name: "Open the Stripe customer portal" }).click();
+  await page.waitForURL(/\/p\/session\/bps_/);
+  check(page.url().startsWith(`${fakeServer.url}/p/session/`), "the portal button leads to the (fake) Stripe customer portal");
+
+  // 5. A hand-off link from the base application, for a member of the same organization.
+  const now = Math.floor(Date.now() / 1000);
+  const handoff = await new SignJWT({ org_id: admin.organization_id, email: `member-${now}@example.com`, is_admin: false, jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(crypto.randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 120)
+    .sign(new TextEncoder().encode(vars.JWT_SECRET_KEY));
+  const memberContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const member = await memberContext.newPage();
+  await member.goto(`${base}/billing/subscribe?handoff=${handoff}`);
+  check(member.url() === `${base}/billing/subscribe`, "a hand-off link signs in and is removed from the URL");
+  check((await member.getByText("read-only").count()) > 0, "a member sees the read-only view");
+  // The organization is on Professional now: Starter (downgrade) and Enterprise (upgrade) are offered, disabled.
+  check((await member.getByRole("button", { name: /admins only/ }).count()) === 2, "a member's plan buttons are disabled");
+  await member.screenshot({ path: join(ARTIFACTS, "10-member-plans.png"), fullPage: true });
+  const reuse = await memberContext.newPage();
+  const second = await reuse.goto(`${base}/billing?handoff=${handoff}`);
+  check(second?.status() === 401, "the same hand-off link is refused the second time");
+  await reuse.screenshot({ path: join(ARTIFACTS, "11-handoff-reused.png"), fullPage: true });
+
+  await page.goto(`${base}/billing/cancel?return_to=${encodeURIComponent("http://localhost:8000/settings")}`);
+  check((await page.getByRole("link", { name: "Back to VEXxy" }).getAttribute("href")) === "http://localhost:8000/settings", "cancel page leads back to an allowed origin");
+  await shot("12-cancel");
+  console.log(`[browser-test] passed (${steps.length} checks); screenshots in ${ARTIFACTS}/`);
+} catch (err) {
+  exitCode = 1;
+  console.error(`[browser-test] ${err instanceof Error ? err.stack : err}`);
+} finally {
+  await browser?.close().catch(() => {});
+  if (worker?.pid && worker.exitCode === null) {
+    try {
+      process.kill(-worker.pid, "SIGTERM");
+    } catch {}
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await fakeServer?.close().catch(() => {});
+  rmSync(state, { recursive: true, force: true });
+  process.exit(exitCode);
+}
