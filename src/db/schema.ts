@@ -124,3 +124,10 @@ export const JOB_STATUSES = ["queued", "running", "analyzing", "complete", "fail
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type BillingState = "held" | "to_settle" | "to_void" | "settled" | "voided";
 export type JobRow = typeof analysisJobs.$inferSelect;
+
+/** Hand-off token ids already exchanged for a billing-page session (migrations/0003). */
+export const usedHandoffTokens = sqliteTable("used_handoff_tokens", {
+  jti: text("jti").primaryKey(),
+  organizationId: text("organization_id").notNull(),
+  expiresAt: text("expires_at").notNull(),
+});

@@ -5,7 +5,12 @@ import type { CreditPack } from "../env.js";
 import { TIERS, getTier, type TierName } from "../lib/tiers.js";
 import { formatMoney } from "../services/stripe/catalog.js";
 import type { Session } from "../services/sessions/session.js";
-import type { RecentJob } from "./queries.js";
+export interface RecentJob {
+  id: string;
+  status: string;
+  image_ref: string;
+  created_at: string;
+}
 import { Csrf, Layout, ReadOnlyNote } from "./layout.js";
 
 const day = (iso: string) => iso.slice(0, 10);
