@@ -12,7 +12,7 @@ import { FakeKube } from "../fake-kube/control.js";
 import type { ApiCall } from "../fake-kube/server.js";
 import type { Obj } from "../fake-kube/store.js";
 
-export const NS = "vexxy-sandboxes";
+export const NS = "vexxy-sandbox";
 const pin = (repo: string, c: string) => `${repo}@sha256:${c.repeat(64)}`;
 
 export function testConfig(overrides: Partial<KubernetesConfig> = {}): KubernetesConfig {

@@ -162,11 +162,11 @@ describe("deploy/kubernetes", () => {
   });
 
   it("the sandbox namespace enforces Pod Security and denies all traffic by default", () => {
-    const ns = docs(join(DEPLOY, "namespaces.yaml")).find((d) => d.metadata.name === "vexxy-sandboxes");
+    const ns = docs(join(DEPLOY, "namespaces.yaml")).find((d) => d.metadata.name === "vexxy-sandbox");
     expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
     expect(ns.metadata.labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
     const [deny] = docs(join(DEPLOY, "sandbox-network-policy.yaml"));
-    expect(deny.metadata.namespace).toBe("vexxy-sandboxes");
+    expect(deny.metadata.namespace).toBe("vexxy-sandbox");
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
   });
 
@@ -174,7 +174,7 @@ describe("deploy/kubernetes", () => {
     const all = manifests.flatMap(docs);
     expect(all.filter((d) => /^Cluster(Role|RoleBinding)$/.test(d.kind))).toEqual([]);
     const role = all.find((d) => d.kind === "Role");
-    expect(role.metadata.namespace).toBe("vexxy-sandboxes");
+    expect(role.metadata.namespace).toBe("vexxy-sandbox");
     expect(JSON.stringify(role.rules)).not.toMatch(/secrets|\*|pods\/exec|escalate|bind|impersonate/);
   });
 });

@@ -24,7 +24,7 @@ describe("deploy/kubernetes Role", () => {
   });
 
   it("is in the sandbox namespace, where every call went", () => {
-    expect(role.metadata.namespace).toBe("vexxy-sandboxes");
+    expect(role.metadata.namespace).toBe("vexxy-sandbox");
     expect(new Set(ALL_CALLS.map((c) => c.namespace))).toEqual(new Set([NS]));
   });
 
