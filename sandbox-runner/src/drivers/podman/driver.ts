@@ -1,0 +1,123 @@
+/** The podman SandboxDriver: development and CI runners, and single-host deployments. */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SandboxError, type Sandbox, type SandboxDriver, type SandboxLimits, type SandboxSpec } from "../types.js";
+import { MANAGED_LABEL } from "./container-args.js";
+import { isNodeEntrypoint } from "./coverage.js";
+import { podman, podmanOk } from "./exec.js";
+import { findImageByDigest, type LocalImage } from "./image-local.js";
+import { readFileFromImage } from "./image-mount.js";
+import { prepareImage } from "./prepare-image.js";
+import { PodmanSandbox } from "./sandbox.js";
+import { killRecordedStrace, type TraceMode } from "./tracer.js";
+import { DEFAULT_ZAP_IMAGE } from "./zap.js";
+
+export interface PodmanDriverOptions {
+  limits?: SandboxLimits;
+  zapImage?: string;
+  /** Directories of OCI layouts / OCI archives to load pinned images from (offline runners). */
+  imageSources?: string[];
+  /** Image the user's script runs in; needs sh and curl. */
+  proberImage?: string;
+  /** Where per-job temp dirs are created. */
+  workRoot?: string;
+  stopGraceSeconds?: number;
+  /** Adds vexxy.runner=<id> to everything created and limits sweepOrphans to it. */
+  runnerId?: string;
+  /** How strace starts (see tracer.ts); "seccomp" unless set. */
+  traceMode?: TraceMode;
+}
+
+export const DEFAULT_PROBER_IMAGE = "localhost/vexxy-test/prober:latest";
+
+const WORK_PREFIX = "vexxy-sandbox-";
+
+export class PodmanDriver implements SandboxDriver {
+  readonly name = "podman" as const;
+  private readonly sources: string[];
+
+  constructor(private readonly options: PodmanDriverOptions = {}) {
+    // Accept both comma-split config entries and colon-separated PATH-style lists.
+    this.sources = (options.imageSources ?? []).flatMap((s) => s.split(":")).filter((s) => s.startsWith("/"));
+  }
+
+  async prepareImage(spec: SandboxSpec, signal: AbortSignal): Promise<void> {
+    await prepareImage(spec, this.sources, signal);
+  }
+
+  async start(spec: SandboxSpec, limits: SandboxLimits, signal: AbortSignal): Promise<Sandbox> {
+    const image = await this.pinned(spec);
+    const config = await imageConfig(image.id);
+    const nodeCoverage = spec.codeCoverage && isNodeEntrypoint(config.Entrypoint, config.Cmd);
+    const workDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), `${this.workPrefix()}${spec.jobId}-`));
+    const sandbox = new PodmanSandbox(spec, limits, {
+      imageId: image.id,
+      proberImage: this.options.proberImage ?? DEFAULT_PROBER_IMAGE,
+      zapImage: this.options.zapImage ?? DEFAULT_ZAP_IMAGE,
+      workDir,
+      nodeCoverage,
+      stopGraceSeconds: this.options.stopGraceSeconds ?? 5,
+      ...(this.options.runnerId ? { runnerId: this.options.runnerId } : {}),
+      traceMode: this.options.traceMode ?? "seccomp",
+    });
+    try {
+      await sandbox.launch(signal);
+    } catch (e) {
+      await sandbox.destroy();
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof SandboxError) throw e;
+      throw new SandboxError("sandbox_start_failed", `starting ${spec.imageRef}@${spec.imageDigest} failed: ${errText(e)}`);
+    }
+    return sandbox;
+  }
+
+  /** Removes every container labelled vexxy.managed=true and stale per-job temp dirs. */
+  async sweepOrphans(): Promise<number> {
+    const root = this.options.workRoot ?? tmpdir();
+    const stale = (await readdir(root).catch(() => [] as string[])).filter((e) => e.startsWith(this.workPrefix()));
+    const filters = ["--filter", `label=${MANAGED_LABEL}`];
+    if (this.options.runnerId) filters.push("--filter", `label=vexxy.runner=${this.options.runnerId}`);
+    const r = await podmanOk(["ps", "-a", ...filters, "--format", "{{.ID}}"]);
+    const ids = r.split("\n").map((s) => s.trim()).filter(Boolean);
+    if (ids.length) await podman(["rm", "-f", "-t", "0", ...ids]);
+    // Containers first, then their stracers (a live conmon must not lose its tracer), then the dirs.
+    for (const entry of stale) {
+      for (const sub of await readdir(join(root, entry)).catch(() => [] as string[])) {
+        if (sub.startsWith("trace-")) killRecordedStrace(join(root, entry, sub));
+      }
+      await rm(join(root, entry), { recursive: true, force: true });
+    }
+    return ids.length;
+  }
+
+  async readImageFile(spec: SandboxSpec, path: string): Promise<Buffer | null> {
+    const image = await this.pinned(spec);
+    return readFileFromImage(image.id, path);
+  }
+
+  private workPrefix(): string {
+    return this.options.runnerId ? `${WORK_PREFIX}${this.options.runnerId}-` : WORK_PREFIX;
+  }
+
+  private async pinned(spec: SandboxSpec): Promise<LocalImage> {
+    const image = await findImageByDigest(spec.imageDigest);
+    if (!image) {
+      throw new SandboxError("image_unavailable", `image ${spec.imageRef}@${spec.imageDigest} is not prepared on this runner`);
+    }
+    return image;
+  }
+}
+
+interface ImageConfigJson {
+  Config?: { Entrypoint?: string[] | null; Cmd?: string[] | null };
+}
+
+async function imageConfig(imageId: string): Promise<{ Entrypoint?: string[] | null; Cmd?: string[] | null }> {
+  const out = await podmanOk(["image", "inspect", "--format", "json", imageId]);
+  return (JSON.parse(out) as ImageConfigJson[])[0]?.Config ?? {};
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
