@@ -51,6 +51,8 @@ export interface Sandbox {
   readonly id: string;
   /** When the image's first process started (for billing sandbox run time). */
   readonly startedAt: Date;
+  /** What the driver had to do differently (e.g. a writable root fallback) or noticed about the trace. */
+  readonly notes?: readonly string[];
   /** Resolves when every port accepts a connection and answers, or rejects with a reason. */
   waitHealthy(timeoutMs: number, signal: AbortSignal): Promise<{ healthy: boolean; reason?: string }>;
   /** Runs the user's script with the target reachable at localhost:<port>. */

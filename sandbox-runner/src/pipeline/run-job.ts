@@ -177,6 +177,7 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
     if (stopped.oomKilled) throw new WorkloadFailure("oom_killed", "the application was killed for exceeding its memory limit");
     metrics.recordTrace(stopped.trace);
     if (!stopped.trace.complete) notes.push("the trace is incomplete (events lost or tracing stopped early)");
+    notes.push(...(sb.notes ?? []));
     if (!stopped.trace.from_first_exec) notes.push("tracing did not start at the container's first exec");
 
     // Without ports, "healthy" means it did not crash: a clean exit, or still running when stopped.
