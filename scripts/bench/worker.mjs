@@ -3,7 +3,7 @@
 // drives it with wrk pinned to the other core. Prints throughput as a ratio to /health measured on the
 // same server in the same run, p50/p99 latencies, and submit → accepted-by-runner latency.
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { createHmac, randomUUID } from "node:crypto";
 import { tmpdir, cpus } from "node:os";
@@ -14,7 +14,8 @@ const STUB_PORT = PORT + 1;
 const DURATION = process.env.BENCH_SECONDS ?? "10";
 const CONNECTIONS = process.env.BENCH_CONNECTIONS ?? "16";
 const base = `http://127.0.0.1:${PORT}`;
-const state = mkdtempSync(join(tmpdir(), "vexxy-bench-"));
+// Local D1 / Durable Object state on tmpfs when available: production storage is not this disk.
+const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-bench-"));
 const vars = Object.fromEntries(readFileSync(".dev.vars.example", "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 
 function need(cmd) {
@@ -41,9 +42,10 @@ await new Promise((r) => stub.listen(STUB_PORT, "127.0.0.1", r));
 
 // --- the Worker ------------------------------------------------------------------------------
 spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+const pin = process.env.BENCH_PIN_WORKER === "1" ? ["taskset", "-c", "0"] : [];
 const worker = spawn(
-  "taskset",
-  ["-c", "0", "wrangler", "dev", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", state, "--env-file", ".dev.vars.example", "--var", `RUNNER_URL:http://127.0.0.1:${STUB_PORT}`, "--log-level", "error", "--show-interactive-dev-session=false"],
+  pin[0] ?? "wrangler",
+  [...pin.slice(1), ...(pin.length ? ["wrangler"] : []), "dev", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", state, "--env-file", ".dev.vars.example", "--var", `RUNNER_URL:http://127.0.0.1:${STUB_PORT}`, "--log-level", "error", "--show-interactive-dev-session=false"],
   { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 const stop = () => {
@@ -84,6 +86,20 @@ for (let i = 0; i < 100; i++) many.push(await makeOrg("enterprise"));
 
 const body = JSON.stringify({ image_ref: "nginx:1.25", image_digest: `sha256:${"ab".repeat(32)}`, config: { test_timeout: 60, ports: [80] } });
 const dir = mkdtempSync(join(tmpdir(), "vexxy-wrk-"));
+// Diagnostic scripts: the same request shapes without admission, to show where time goes.
+for (const [name, method, path, withBody] of [["usage", "GET", "/api/v1/billing/usage", false], ["quote", "POST", "/api/v1/analysis/quote", true], ["status", "GET", `/api/v1/analysis/${randomUUID()}/status`, false]]) {
+  writeFileSync(
+    join(dir, `${name}.lua`),
+    `local tokens = {}
+for line in io.lines("${join(dir, "tokens.txt")}") do tokens[#tokens + 1] = line end
+local body = [[${body}]]
+request = function()
+  local t = tokens[math.random(#tokens)]
+  return wrk.format("${method}", "${path}", { ["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json" }, ${withBody ? "body" : "nil"})
+end
+`,
+  );
+}
 writeFileSync(
   join(dir, "submit.lua"),
   `local tokens = {}
@@ -116,6 +132,11 @@ function wrk(path, lua, tokens) {
 console.log(`\nWorker benchmark — local workerd (wrangler dev), wrk -t1 -c${CONNECTIONS} -d${DURATION}s on the other core; ${cpus().length} cores\n`);
 wrk("/health"); // warm-up
 const health = wrk("/health");
+const diag = process.env.BENCH_DIAG !== "0";
+const tiersRow = diag ? wrk("/api/v1/billing/tiers") : null;
+const usageRow = diag ? wrk("/api/v1/billing/usage", "usage.lua", [single]) : null;
+const quoteRow = diag ? wrk("/api/v1/analysis/quote", "quote.lua", [single]) : null;
+const statusRow = diag ? wrk("/api/v1/analysis/x/status", "status.lua", [single]) : null;
 const one = wrk("/api/v1/analysis/submit", "submit.lua", [single]);
 const hundred = wrk("/api/v1/analysis/submit", "submit.lua", many);
 const health2 = wrk("/health");
@@ -124,6 +145,12 @@ const row = (name, r) =>
   `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} req/s  ${(r.rps / healthRps).toFixed(2).padStart(5)}× /health  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  non-2xx ${r.non2xx}/${r.total}`;
 console.log(row("GET /health (before)", health));
 console.log(row("GET /health (after)", health2));
+if (diag) {
+  console.log(row("GET /billing/tiers (no auth)", tiersRow));
+  console.log(row("GET /analysis/{id}/status (auth + D1 read)", statusRow));
+  console.log(row("GET /billing/usage (auth + ledger read)", usageRow));
+  console.log(row("POST /analysis/quote (+ body validation)", quoteRow));
+}
 console.log(row("admissions, 1 organization", one));
 console.log(row("admissions, 100 organizations", hundred));
 console.log(`\nadmissions for one organization: ${((one.rps / healthRps) * 100).toFixed(0)} % of /health (target ≥ 60 %)`);

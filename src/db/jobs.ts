@@ -43,6 +43,12 @@ export async function getJob(db: Database, orgId: string, jobId: string): Promis
   return row ?? null;
 }
 
+/** Several jobs by id (queue batches). */
+export async function getJobsByIds(db: Database, jobIds: string[]): Promise<JobRow[]> {
+  if (!jobIds.length) return [];
+  return db.select().from(schema.analysisJobs).where(inArray(schema.analysisJobs.id, jobIds));
+}
+
 /** For internal callers that hold only a job id (runner callbacks, queue consumers). */
 export async function getJobById(db: Database, jobId: string): Promise<JobRow | null> {
   const [row] = await db.select().from(schema.analysisJobs).where(eq(schema.analysisJobs.id, jobId)).limit(1);

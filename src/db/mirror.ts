@@ -8,6 +8,8 @@ import { createDb, schema } from "./client.js";
 import type { AccountView, LedgerEntry } from "../ledger/interface.js";
 import { isoNow } from "../lib/time.js";
 
+const ROWS_PER_STATEMENT = 7;
+
 export async function mirrorLedger(d1: D1Database, account: AccountView, entries: LedgerEntry[]): Promise<void> {
   const db = createDb(d1);
   const now = isoNow();
@@ -22,30 +24,29 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
   ];
   // Each entry's stripe_event_id is unique in D1; entries share an event only for its first effect.
   const seenStripe = new Set<string>();
-  for (const e of entries) {
+  // D1 allows 100 bound parameters per statement: billing_events has 14 columns, so 7 rows a statement.
+  const rows = entries.map((e) => {
     const stripeEventId = e.stripe_event_id && !seenStripe.has(e.stripe_event_id) ? e.stripe_event_id : null;
     if (stripeEventId) seenStripe.add(stripeEventId);
-    statements.push(
-      db
-        .insert(schema.billingEvents)
-        .values({
-          id: e.id,
-          organizationId: org,
-          eventType: e.type,
-          description: e.description,
-          analysisJobId: e.job_id,
-          creditsAmount: e.amount,
-          balanceAfter: e.balance_after,
-          grantAmount: e.grant_amount,
-          purchasedAmount: e.purchased_amount,
-          heldAmount: e.held_amount,
-          stripeEventId,
-          stripeObjectId: e.stripe_object_id,
-          ledgerSeq: e.seq,
-          createdAt: e.created_at,
-        })
-        .onConflictDoNothing(),
-    );
+    return {
+      id: e.id,
+      organizationId: org,
+      eventType: e.type,
+      description: e.description,
+      analysisJobId: e.job_id,
+      creditsAmount: e.amount,
+      balanceAfter: e.balance_after,
+      grantAmount: e.grant_amount,
+      purchasedAmount: e.purchased_amount,
+      heldAmount: e.held_amount,
+      stripeEventId,
+      stripeObjectId: e.stripe_object_id,
+      ledgerSeq: e.seq,
+      createdAt: e.created_at,
+    };
+  });
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    statements.push(db.insert(schema.billingEvents).values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing());
   }
   const sub = {
     id: account.subscription_id,

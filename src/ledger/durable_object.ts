@@ -33,7 +33,7 @@ import { mirrorLedger } from "../db/mirror.js";
 export const HOLD_MARGIN_MS = 2 * 3600_000;
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 /** Entries are mirrored to D1 in batches at most this long after they are written. */
-export const OUTBOX_DELAY_MS = 500;
+export const OUTBOX_DELAY_MS = 1000;
 const OUTBOX_BATCH = 200;
 const OUTBOX_RETRY_MS = 5_000;
 

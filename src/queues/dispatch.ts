@@ -1,6 +1,6 @@
 /** Queue consumers: dispatch to the runner (with backoff), and the dead-letter queue. */
 import { createDb } from "../db/client.js";
-import { getJobById, updateActiveJob } from "../db/jobs.js";
+import { getJobsByIds, updateActiveJob } from "../db/jobs.js";
 import { loadConfig } from "../env.js";
 import { ledgerFor } from "../ledger/client.js";
 import { tierHas, lowestTierWith } from "../lib/tiers.js";
@@ -18,55 +18,79 @@ export function backoffSeconds(attempt: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+/**
+ * Dispatches a batch: one D1 read for all its jobs, one ledger read per organization, the runner
+ * calls in parallel, then one D1 batch for the bookkeeping.
+ */
 export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const config = loadConfig(env);
   const db = createDb(env.DB);
+  const wanted = new Map<string, { msg: Message<unknown>; orgId: string }>();
   for (const msg of batch.messages) {
     const parsed = DispatchMessageSchema.safeParse(msg.body);
-    if (!parsed.success) {
-      log("warn", "dropping malformed dispatch message", { message_id: msg.id });
+    if (!parsed.success || wanted.has(parsed.data.job_id)) {
+      if (!parsed.success) log("warn", "dropping malformed dispatch message", { message_id: msg.id });
       msg.ack();
       continue;
     }
-    const job = await getJobById(db, parsed.data.job_id);
-    if (!job || job.status !== "queued" || job.organizationId !== parsed.data.organization_id) {
-      msg.ack(); // cancelled, already running, or unknown: nothing to dispatch
-      continue;
-    }
-    const account = await ledgerFor(env, job.organizationId).getAccount(job.organizationId);
-    const config_ = JSON.parse(job.configJson);
-    const dispatch: DispatchJob = {
-      job_id: job.id,
-      organization_id: job.organizationId,
-      image_ref: job.imageRef,
-      image_digest: job.imageDigest,
-      config: { ...config_, environment: job.environmentJson ? JSON.parse(job.environmentJson) : {} },
-      reachability_verdicts: tierHas(account.tier, "reachability_analysis"),
-      verdicts_tier: lowestTierWith("reachability_analysis"),
-      inputs: { sbom: job.sbomKey !== null, vulnerabilities: job.vulnerabilitiesKey !== null },
-      lease_seconds: LEASE_SECONDS,
-      attempt: msg.attempts,
-    };
-    const outcome = await dispatchToRunner(config, dispatch);
-    const attempts = job.dispatchAttempts + 1;
-    if (outcome.kind === "accepted") {
-      await updateActiveJob(db, job.id, ["queued"], {
-        dispatchAttempts: attempts,
-        dispatchedAt: iso(Date.now()),
-        leaseExpiresAt: iso(Date.now() + LEASE_SECONDS * 1000),
-      });
-      msg.ack();
-    } else if (outcome.kind === "rejected") {
-      log("error", "runner rejected a dispatch", { job_id: job.id, status: outcome.status, body: outcome.body });
-      await failJobByService(env, db, config, job.id, "internal", `The sandbox runner rejected the job (${outcome.status})`);
-      msg.ack();
-    } else {
-      await updateActiveJob(db, job.id, ["queued"], { dispatchAttempts: attempts });
-      const delay = outcome.kind === "busy" && outcome.retryAfter ? Math.min(300, outcome.retryAfter) : backoffSeconds(msg.attempts);
-      log("info", "runner unavailable; dispatch retried", { job_id: job.id, outcome: outcome.kind, attempt: msg.attempts, delay_seconds: delay });
-      msg.retry({ delaySeconds: delay });
-    }
+    wanted.set(parsed.data.job_id, { msg, orgId: parsed.data.organization_id });
   }
+  const jobs = await getJobsByIds(db, [...wanted.keys()]);
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const verdicts = new Map<string, Promise<boolean>>();
+  const verdictsFor = (orgId: string) => {
+    let v = verdicts.get(orgId);
+    if (!v) {
+      v = ledgerFor(env, orgId).getAccount(orgId).then((a) => tierHas(a.tier, "reachability_analysis"));
+      verdicts.set(orgId, v);
+    }
+    return v;
+  };
+  const updates: Promise<unknown>[] = [];
+  await Promise.all(
+    [...wanted].map(async ([jobId, { msg, orgId }]) => {
+      const job = byId.get(jobId);
+      if (!job || job.status !== "queued" || job.organizationId !== orgId) {
+        msg.ack(); // cancelled, already running, or unknown: nothing to dispatch
+        return;
+      }
+      const config_ = JSON.parse(job.configJson);
+      const dispatch: DispatchJob = {
+        job_id: job.id,
+        organization_id: job.organizationId,
+        image_ref: job.imageRef,
+        image_digest: job.imageDigest,
+        config: { ...config_, environment: job.environmentJson ? JSON.parse(job.environmentJson) : {} },
+        reachability_verdicts: await verdictsFor(job.organizationId),
+        verdicts_tier: lowestTierWith("reachability_analysis"),
+        inputs: { sbom: job.sbomKey !== null, vulnerabilities: job.vulnerabilitiesKey !== null },
+        lease_seconds: LEASE_SECONDS,
+        attempt: msg.attempts,
+      };
+      const outcome = await dispatchToRunner(config, dispatch);
+      const attempts = job.dispatchAttempts + 1;
+      if (outcome.kind === "accepted") {
+        updates.push(
+          updateActiveJob(db, job.id, ["queued"], {
+            dispatchAttempts: attempts,
+            dispatchedAt: iso(Date.now()),
+            leaseExpiresAt: iso(Date.now() + LEASE_SECONDS * 1000),
+          }),
+        );
+        msg.ack();
+      } else if (outcome.kind === "rejected") {
+        log("error", "runner rejected a dispatch", { job_id: job.id, status: outcome.status, body: outcome.body });
+        await failJobByService(env, db, config, job.id, "internal", `The sandbox runner rejected the job (${outcome.status})`);
+        msg.ack();
+      } else {
+        updates.push(updateActiveJob(db, job.id, ["queued"], { dispatchAttempts: attempts }));
+        const delay = outcome.kind === "busy" && outcome.retryAfter ? Math.min(300, outcome.retryAfter) : backoffSeconds(msg.attempts);
+        log("info", "runner unavailable; dispatch retried", { job_id: job.id, outcome: outcome.kind, attempt: msg.attempts, delay_seconds: delay });
+        msg.retry({ delaySeconds: delay });
+      }
+    }),
+  );
+  await Promise.all(updates);
 }
 
 /** After the last retry: the job fails ("no sandbox capacity") and its hold is voided. */
