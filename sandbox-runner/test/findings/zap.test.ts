@@ -3,9 +3,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SecurityFindingsSchema } from "../../../src/queues/contract.js";
 import { ZapReportError, parseZapReport } from "../../src/findings/zap.js";
+import { fixturePath } from "../support/fixtures.js";
 
 type RawAlert = { name: string; riskcode: string; confidence: string; cweid: string; pluginid: string; count: string; instances: { uri: string; method: string; param: string; evidence: string }[]; solution: string };
-const raw = JSON.parse(readFileSync("/work/shared/fixtures/zap/zap-2.16.1-traditional-json-report.json", "utf8")) as { site: { alerts: RawAlert[] }[] };
+const raw = JSON.parse(readFileSync(fixturePath("zap/zap-2.16.1-traditional-json-report.json"), "utf8")) as { site: { alerts: RawAlert[] }[] };
 const rawAlerts = raw.site.flatMap((s) => s.alerts);
 const countRisk = (code: string) => rawAlerts.filter((a) => a.riskcode === code).length;
 

@@ -14,8 +14,9 @@ import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { sampleTrace } from "../support/fake-driver.js";
 import { makeJob } from "../support/jobs.js";
 import { dispatch } from "../support/signed-client.js";
+import { fixturePath } from "../support/fixtures.js";
 
-const fixture = (p: string) => JSON.parse(readFileSync(`/work/shared/fixtures/${p}`, "utf8")) as Record<string, unknown>;
+const fixture = (p: string) => JSON.parse(readFileSync(fixturePath(p), "utf8")) as Record<string, unknown>;
 const sbom = fixture("syft/alpine-3.17-sbom.syft.json");
 const grype = fixture("grype/alpine-3.17-matches.grype.json");
 const zap = fixture("zap/zap-2.16.1-traditional-json-report.json");

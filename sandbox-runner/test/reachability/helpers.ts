@@ -1,8 +1,9 @@
-/** Shared builders for the reachability tests: fixtures from /work/shared, synthetic traces. */
+/** Shared builders for the reachability tests: fixtures from ../shared beside the repository, synthetic traces. */
 import { readFileSync } from "node:fs";
 import type { RunHealth, RuntimeTrace } from "../../src/trace/types.js";
 
-export const FIXTURES = "/work/shared/fixtures";
+import { FIXTURES } from "../support/fixtures.js";
+export { FIXTURES };
 export const ALPINE_317_DIGEST = "sha256:e2e16842c9b54d985bf1ef9242a313f36b856181f188de21313820e177002501";
 
 export function fixture(rel: string): unknown {

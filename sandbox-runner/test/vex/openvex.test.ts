@@ -10,8 +10,9 @@ import { analyzeReachability, loadInventory, loadVulnerabilities } from "../../s
 import { buildOpenVex } from "../../src/vex/openvex.js";
 import { ociPurl, parseOciReference, repositoryUrl } from "../../src/vex/oci-ref.js";
 import { ALPINE_317_DIGEST, HEALTHY, ON, fixture, trace } from "../reachability/helpers.js";
+import { fixturePath } from "../support/fixtures.js";
 
-const schema = JSON.parse(readFileSync("/work/shared/fixtures/openvex/openvex_json_schema_0.2.0.json", "utf8"));
+const schema = JSON.parse(readFileSync(fixturePath("openvex/openvex_json_schema_0.2.0.json"), "utf8"));
 // Draft 2020-12 schema → ajv/dist/2020. ajv-formats is CommonJS: its plugin is `.default` under NodeNext.
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormatsModule.default(ajv);

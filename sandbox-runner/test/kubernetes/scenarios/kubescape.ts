@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeKube } from "../../fake-kube/control.js";
 import type { Obj } from "../../fake-kube/store.js";
 import { driverFor, LIMITS, NS, role, spec, startFake, stopFake } from "../harness.js";
+import { fixturePath } from "../../support/fixtures.js";
 
-const FIXTURE = "/work/shared/fixtures/kubescape/nginx-1.14-container-profile.json";
+const FIXTURE = fixturePath("kubescape/nginx-1.14-container-profile.json");
 const JOB = "cccccccc-0000-4000-8000-000000000001";
 const never = () => new AbortController().signal;
 
