@@ -21,6 +21,7 @@ import { podman, podmanOk } from "./exec.js";
 import { probePorts } from "./netns-probe.js";
 import { StraceTracer, type TraceMode } from "./tracer.js";
 import { runZap } from "./zap.js";
+import { emptyTrace } from "../../trace/empty.js";
 
 export interface SandboxSettings {
   imageId: string;
@@ -208,7 +209,7 @@ export class PodmanSandbox implements Sandbox {
     const durationMs = Math.max(0, stoppedAt - this.startedAt.getTime());
     const { trace, problems } = this.tracer
       ? await this.tracer.trace({ fromFirstExec: true, durationMs, extraProblems: [] })
-      : { trace: emptyTrace(durationMs), problems: ["no tracer was attached"] };
+      : { trace: emptyTrace("strace", durationMs), problems: ["no tracer was attached"] };
     this.notes.push(...problems.map((p) => `trace: ${p}`), ...extra);
     const coverage: CoverageResult = this.settings.nodeCoverage
       ? await readV8Coverage(join(this.settings.workDir, "coverage"))
@@ -286,19 +287,6 @@ export async function removeJobContainers(jobId: string): Promise<void> {
   if (names.length) await podman(["rm", "-f", "-t", "0", ...names]);
 }
 
-function emptyTrace(durationMs: number): RuntimeTrace {
-  return {
-    source: "strace",
-    from_first_exec: false,
-    complete: false,
-    duration_ms: durationMs,
-    execs: [],
-    opens: [],
-    mmaps: [],
-    connections: [],
-    syscall_counts: {},
-  };
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -25,16 +25,4 @@ export interface Tracer {
 }
 
 /** The trace to hand on when no evidence could be read: the engine then never claims not_affected. */
-export function emptyTrace(source: RuntimeTrace["source"], durationMs = 0): RuntimeTrace {
-  return {
-    source,
-    from_first_exec: false,
-    complete: false,
-    duration_ms: durationMs,
-    execs: [],
-    opens: [],
-    mmaps: [],
-    connections: [],
-    syscall_counts: {},
-  };
-}
+export { emptyTrace } from "../../../trace/empty.js";
