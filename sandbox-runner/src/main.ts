@@ -28,7 +28,16 @@ async function main(): Promise<void> {
 
   const { driver, readImageFilesystem, swept } = await selectDriver(config, logger);
   // Crash recovery: sandboxes a previous runner process left behind are removed before we accept work.
-  if (!swept) logger.info("orphan sweep done", { driver: driver.name, removed: await driver.sweepOrphans() });
+  // A runner whose platform is unavailable (no podman on a developer's machine) still starts: it
+  // answers /healthz and fails jobs cleanly as sandbox_start_failed (never billed) instead of
+  // taking the whole local stack down.
+  if (!swept) {
+    try {
+      logger.info("orphan sweep done", { driver: driver.name, removed: await driver.sweepOrphans() });
+    } catch (err) {
+      logger.warn("sandbox platform unavailable; jobs will fail until it is", { driver: driver.name, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
 
   const metrics = createMetrics({ defaultMetrics: true });
   const runner = await startRunner({
