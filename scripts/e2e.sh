@@ -8,11 +8,16 @@ export VEXXY_STATE_DIR="$(mktemp -d /tmp/vexxy-e2e-state.XXXXXX)"
 export BASE_URL="http://127.0.0.1:${PORT}"
 log="$(mktemp /tmp/vexxy-e2e-stack.XXXXXX.log)"
 
+for p in "$PORT" "$RUNNER_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "[e2e] port $p is already in use"; exit 1; fi
+done
 node scripts/start.mjs >"$log" 2>&1 &
 stack=$!
 cleanup() {
   kill -TERM "$stack" 2>/dev/null || true
   wait "$stack" 2>/dev/null || true
+  # start.mjs stops its process groups; make sure nothing is left on our ports either way.
+  for p in "$PORT" "$RUNNER_PORT"; do fuser -k -TERM "$p/tcp" >/dev/null 2>&1 || true; done
   rm -rf "$VEXXY_STATE_DIR"
 }
 trap cleanup EXIT

@@ -25,7 +25,8 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const children = [];
 function run(name, cmd, args, env) {
-  const child = spawn(cmd, args, { stdio: "inherit", env: { ...process.env, ...env } });
+  // Own process group, so stopping the stack also stops grandchildren (npm → tsx → node, wrangler → workerd).
+  const child = spawn(cmd, args, { stdio: "inherit", detached: true, env: { ...process.env, ...env } });
   child.on("exit", (code, signal) => {
     console.log(`[start] ${name} exited (${signal ?? code}); stopping the stack`);
     shutdown(code ?? 1);
@@ -38,11 +39,29 @@ let stopping = false;
 function shutdown(code) {
   if (stopping) return;
   stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-  setTimeout(() => process.exit(code), 2000).unref();
+  const signal = (sig) => {
+    for (const c of children) {
+      try {
+        process.kill(-c.pid, sig);
+      } catch {}
+    }
+  };
+  signal("SIGTERM");
+  // The runner gets its graceful-shutdown window; whatever is left after it is killed.
+  setTimeout(() => {
+    signal("SIGKILL");
+    process.exit(code);
+  }, 5000).unref();
 }
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
+process.on("exit", () => {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, "SIGKILL");
+    } catch {}
+  }
+});
 
 run(
   "worker",
