@@ -122,8 +122,18 @@ try {
     }
     return fresh.map((e) => e.type);
   }
-  /** The overview reads billing events from D1, which the ledger's outbox fills within ~0.5 s. */
-  const settle = () => new Promise((r) => setTimeout(r, 1200));
+  /**
+   * The overview reads billing events from D1, which the ledger's outbox fills within a few seconds
+   * (at most one drain per OUTBOX_MIN_INTERVAL_MS per organization): reload until `ready` holds.
+   */
+  const overviewWhen = async (ready, ms = 15_000) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      await page.goto(`${base}/billing`);
+      if ((await ready()) || Date.now() > until) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
 
   // 4. The browser.
   browser = await chromium.launch({
@@ -163,8 +173,7 @@ try {
 
   const types = await deliverNewEvents();
   check(types.includes("checkout.session.completed") && types.includes("customer.subscription.created"), `signed webhooks delivered: ${types.join(", ")}`);
-  await settle();
-  await page.goto(`${base}/billing`);
+  await overviewWhen(async () => (await page.getByRole("cell", { name: /Monthly plan grant: 5000 credits/ }).count()) > 0);
   check((await page.getByTestId("tier").textContent()) === "Professional", "after the webhook the overview shows Professional");
   check((await page.getByTestId("limits").textContent())?.includes("500 analyses, 5,000 credits"), "and the Professional limits");
   check((await page.getByTestId("balance").textContent()) === "5,000", "and the Professional grant as the balance");
@@ -178,8 +187,7 @@ try {
   await page.waitForURL(/\/billing\/success/);
   const packEvents = await deliverNewEvents();
   check(packEvents.includes("payment_intent.succeeded"), `credit pack webhooks delivered: ${packEvents.join(", ")}`);
-  await settle();
-  await page.goto(`${base}/billing`);
+  await overviewWhen(async () => (await page.getByRole("cell", { name: "Purchased 1000 credits for $100.00" }).count()) > 0);
   check((await page.getByTestId("balance").textContent()) === "6,000", "the pack is credited once: balance 6,000");
   check((await page.getByRole("cell", { name: "Purchased 1000 credits for $100.00" }).count()) === 1, "recent billing events list the purchase");
   await shot("08-overview-after-pack");

@@ -67,9 +67,9 @@ shape("usage", usage.json, {
   monthly_credit_limit: "int?", current_period_start: "iso", current_period_end: "iso", utilization_percent: "number?",
 });
 
-// The ledger mirrors its history to D1 within about a second.
+// The ledger mirrors its history to D1 within a few seconds.
 let events;
-for (let i = 0; i < 20; i++) {
+for (let i = 0; i < 60; i++) {
   events = await req("GET", "/api/v1/billing/events?limit=50&offset=0", { token });
   if (Array.isArray(events.json) && events.json.length) break;
   await new Promise((r) => setTimeout(r, 250));

@@ -89,7 +89,7 @@ for (let i = 0; i < 20; i++) {
 }
 check("balance dropped by exactly the cost and nothing stays held", before - after.credit_balance === results?.cost_credits && after.held_credits === 0, JSON.stringify({ before, after }));
 let events = [];
-for (let i = 0; i < 20 && !events.some((e) => e.event_type === "analysis_completed"); i++) {
+for (let i = 0; i < 60 && !events.some((e) => e.event_type === "analysis_completed"); i++) {
   events = (await api("GET", "/api/v1/billing/events", { token })).json;
   await new Promise((r) => setTimeout(r, 250));
 }
