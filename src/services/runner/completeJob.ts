@@ -1,12 +1,11 @@
 import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
-import { getJobById, TERMINAL, transitionJob } from "../../db/jobs.js";
+import { getJobById, TERMINAL } from "../../db/jobs.js";
 import type { CompleteCallback } from "../../queues/contract.js";
 import { totalCost } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
 import { putJson, resultsKey } from "../analysis/storage.js";
-import { billJob } from "../analysis/billJob.js";
-import { notifyBaseApp } from "../analysis/notify.js";
+import { endJob } from "./endJob.js";
 import type { CallbackOutcome } from "./recordProgress.js";
 
 /**
@@ -29,7 +28,7 @@ export async function completeJob(env: Env, db: Database, config: Config, jobId:
     job.maxCost > 0 ? job.maxCost : Number.MAX_SAFE_INTEGER,
   );
   const { alerts: _alerts, ...summary } = body.security_findings;
-  const updated = await transitionJob(db, jobId, "complete", {
+  return endJob(env, db, config, jobId, "complete", {
     resultsKey: key,
     costCredits: cost,
     billingState: "to_settle",
@@ -43,11 +42,4 @@ export async function completeJob(env: Env, db: Database, config: Config, jobId:
     leaseExpiresAt: null,
     startedAt: job.startedAt ?? isoNow(),
   });
-  if (!updated) {
-    const now = await getJobById(db, jobId);
-    return { kind: "finished", status: now!.status };
-  }
-  await billJob(env, db, updated);
-  await notifyBaseApp(env, config, updated);
-  return { kind: "ok", job: (await getJobById(db, jobId))! };
 }

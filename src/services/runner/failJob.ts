@@ -1,11 +1,10 @@
 import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
-import { getJobById, TERMINAL, transitionJob } from "../../db/jobs.js";
+import { getJobById, TERMINAL } from "../../db/jobs.js";
 import type { FailCallback } from "../../queues/contract.js";
 import { COST } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
-import { billJob } from "../analysis/billJob.js";
-import { notifyBaseApp } from "../analysis/notify.js";
+import { endJob } from "./endJob.js";
 import type { CallbackOutcome } from "./recordProgress.js";
 
 /**
@@ -23,7 +22,7 @@ export async function failJob(env: Env, db: Database, config: Config, jobId: str
   if (!job) return { kind: "not_found" };
   if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
   const cost = Math.min(failureCost(body), job.maxCost > 0 ? job.maxCost : Number.MAX_SAFE_INTEGER);
-  const updated = await transitionJob(db, jobId, "failed", {
+  return endJob(env, db, config, jobId, "failed", {
     errorCode: body.error_code,
     errorMessage: body.error_message,
     costCredits: cost,
@@ -33,13 +32,6 @@ export async function failJob(env: Env, db: Database, config: Config, jobId: str
     environmentJson: null,
     leaseExpiresAt: null,
   });
-  if (!updated) {
-    const now = await getJobById(db, jobId);
-    return { kind: "finished", status: now!.status };
-  }
-  await billJob(env, db, updated);
-  await notifyBaseApp(env, config, updated);
-  return { kind: "ok", job: (await getJobById(db, jobId))! };
 }
 
 /** Fails a job from the Worker's side (dead-lettered dispatch, expired lease): never charged. */
