@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { signHs256, tokenFor } from "./support/tokens.js";
@@ -117,6 +117,35 @@ describe("tokens minted by the base application", () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await signHs256({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "skew@example.com", is_admin: false, exp: now - 10, iat: now - 100 });
     expect((await call("/api/v1/billing/subscription", { token })).status).toBe(200);
+  });
+});
+
+describe("verified-token cache", () => {
+  it("still refuses a cached token once it has expired", async () => {
+    const { verifyPremiumToken, CLOCK_SKEW_SECONDS } = await import("../src/services/identity/tokens.js");
+    const { loadConfig } = await import("../src/env.js");
+    const config = loadConfig(env);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signHs256({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "cache@example.com", is_admin: false, exp: now + 60, iat: now });
+    expect((await verifyPremiumToken(token, config)).email).toBe("cache@example.com");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime((now + 60 + CLOCK_SKEW_SECONDS + 1) * 1000);
+      await expect(verifyPremiumToken(token, config)).rejects.toMatchObject({ code: "UNAUTHORIZED", message: "Token has expired" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("verifies nothing from the cache under another secret (rotation)", async () => {
+    const { verifyPremiumToken } = await import("../src/services/identity/tokens.js");
+    const { loadConfig } = await import("../src/env.js");
+    const config = loadConfig(env);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signHs256({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "rotate@example.com", is_admin: false, exp: now + 600, iat: now });
+    await verifyPremiumToken(token, config);
+    const rotated = { ...config, JWT_SECRET_KEY: "rotated-secret-0123456789abcdef0123456789" };
+    await expect(verifyPremiumToken(token, rotated)).rejects.toMatchObject({ code: "UNAUTHORIZED", message: "Token signature is invalid" });
   });
 });
 

@@ -3,9 +3,17 @@ import * as schema from "./schema.js";
 
 export type Database = ReturnType<typeof createDb>;
 
-/** The only way the service talks to D1. */
+const instances = new WeakMap<D1Database, ReturnType<typeof make>>();
+const make = (d1: D1Database) => drizzle(d1, { schema });
+
+/** The only way the service talks to D1 (one drizzle instance per binding: building one walks the schema). */
 export function createDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+  let db = instances.get(d1);
+  if (!db) {
+    db = make(d1);
+    instances.set(d1, db);
+  }
+  return db;
 }
 
 export { schema };
