@@ -61,6 +61,22 @@ export const DispatchJobSchema = z.object({
 });
 export type DispatchJob = z.infer<typeof DispatchJobSchema>;
 
+/**
+ * POST /v1/job-batches: several dispatches in one signed request (the queue consumer sends each
+ * queue batch this way). The runner answers 200 with one result per job, in order; each job is
+ * handled exactly as POST /v1/jobs would handle it alone.
+ */
+export const DISPATCH_BATCH_MAX = 100;
+export const DispatchBatchSchema = z.object({ jobs: z.array(DispatchJobSchema).min(1).max(DISPATCH_BATCH_MAX) });
+export type DispatchBatch = z.infer<typeof DispatchBatchSchema>;
+export const DISPATCH_OUTCOMES = ["accepted", "duplicate", "busy", "shutting_down", "conflict", "finished"] as const;
+export const DispatchBatchResultSchema = z.object({
+  results: z.array(z.object({ job_id: z.string(), outcome: z.enum(DISPATCH_OUTCOMES), message: z.string().optional() })),
+  /** Seconds the Worker should wait before retrying the jobs answered busy / shutting_down. */
+  retry_after_seconds: z.number().int().positive(),
+});
+export type DispatchBatchResult = z.infer<typeof DispatchBatchResultSchema>;
+
 /** POST /internal/v1/jobs/{id}/progress — also the heartbeat. */
 export const ProgressCallbackSchema = z.object({
   phase: z.enum(JOB_PHASES),

@@ -9,6 +9,7 @@ import { healthz } from "./healthz.js";
 import { HttpError, sendError } from "./http.js";
 import { metrics } from "./metrics.js";
 import { createJob } from "./v1_jobs_create.js";
+import { createJobBatch } from "./v1_job_batches_create.js";
 import { deleteJob } from "./v1_jobs_delete.js";
 
 interface Route {
@@ -19,6 +20,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { method: "POST", pattern: /^\/v1\/jobs$/, handler: createJob },
+  { method: "POST", pattern: /^\/v1\/job-batches$/, handler: createJobBatch },
   { method: "DELETE", pattern: /^\/v1\/jobs\/(?<id>[^/]+)$/, handler: deleteJob },
   { method: "GET", pattern: /^\/healthz$/, handler: healthz },
   { method: "GET", pattern: /^\/metrics$/, handler: metrics },
