@@ -23,6 +23,12 @@ export default defineConfig(async () => ({
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
         outboundService: async (request: Request) => {
+          // RUNNER_URL (port 9) has no runner in the Worker suite: answer as an unavailable runner
+          // after reading the body (a refused connection would leave a 100-job dispatch body unread).
+          if (new URL(request.url).port === "9") {
+            await request.arrayBuffer();
+            return new MiniflareResponse("no sandbox-runner in the Worker test suite", { status: 503 });
+          }
           if (new URL(request.url).host !== fakeStripeHost) return fetch(request);
           const res = await fakeStripe.handle(request);
           return new MiniflareResponse(await res.arrayBuffer(), { status: res.status, headers: [...res.headers] });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { authSuite } from "./support/auth-suite.js";
-import { account, DIGEST, newOrg, submission } from "./support/orgs.js";
+import { account, DIGEST, flushJobs, newOrg, submission } from "./support/orgs.js";
 import { completion, progress, runnerCall } from "./support/runner.js";
 import { expectSpecShape } from "./support/spec-shapes.js";
 
@@ -42,6 +42,7 @@ describe("POST /api/v1/analysis/submit", () => {
     expectSpecShape(body, SPEC_SUBMIT);
     expect(body).toMatchObject({ status: "queued", image_ref: "nginx:1.25", image_digest: DIGEST, max_cost_credits: 10 + 5 + 3 + 1 });
     expect(res.headers.get("Location")).toBe(`/api/v1/analysis/${body.job_id}/status`);
+    await flushJobs(org.orgId);
     const row = await env.DB.prepare("SELECT organization_id, status, config_json, environment_json FROM analysis_jobs WHERE id = ?").bind(body.job_id).first<Record<string, string | undefined>>();
     expect(row).toMatchObject({ organization_id: org.orgId, status: "queued" });
     expect(JSON.parse(row!.config_json!)).not.toHaveProperty("environment");
@@ -99,6 +100,54 @@ describe("POST /api/v1/analysis/submit", () => {
     for (const ref of ["registry.example.com:5000/team/app:v1.2.3", "ghcr.io/org/image", `docker.io/library/nginx@${DIGEST}`, "localhost/app:dev"]) {
       expect((await call("/api/v1/analysis/submit", { token: org.token, body: submission({ image_ref: ref }) })).status, ref).toBe(201);
     }
+  });
+});
+
+describe("the job outbox: admission records the job, D1 and dispatch follow", () => {
+  const jobRow = (id: string) => env.DB.prepare("SELECT status, max_cost, reachability_verdicts FROM analysis_jobs WHERE id = ?").bind(id).first();
+
+  it("finds a just-admitted job that is not in D1 yet (status, results, list, cancel flush the outbox)", async () => {
+    const org = await newOrg({ tier: "starter" });
+    await org.ledger.pauseJobOutboxForTesting(true);
+    const { job_id } = await submit(org.token);
+    const other = await submit(org.token);
+    const third = await submit(org.token);
+    expect(await jobRow(job_id)).toBeNull(); // held in the ledger's outbox, not yet written to D1
+    const status = await call(`/api/v1/analysis/${job_id}/status`, { token: org.token });
+    expect(status.status).toBe(200);
+    expect(await json(status)).toMatchObject({ job_id, status: "queued" });
+    expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
+
+    await org.ledger.pauseJobOutboxForTesting(true);
+    const fourth = await submit(org.token);
+    const list = await json(await call("/api/v1/analysis", { token: org.token }));
+    expect(list.jobs.map((j: { job_id: string }) => j.job_id)).toEqual(expect.arrayContaining([job_id, other.job_id, third.job_id, fourth.job_id]));
+
+    const fifth = await submit(org.token);
+    const cancelled = await call(`/api/v1/analysis/${fifth.job_id}/cancel`, { token: org.token, method: "POST" });
+    expect(cancelled.status).toBe(200);
+    expect(await json(cancelled)).toMatchObject({ status: "cancelled" });
+    expect((await account(org.orgId)).current_period_analyses).toBe(4);
+    await org.ledger.pauseJobOutboxForTesting(false);
+  });
+
+  it("writes the job and queues its dispatch on its own, without any reader", async () => {
+    const org = await newOrg({ tier: "free" });
+    const { job_id } = await submit(org.token);
+    for (let i = 0; i < 100 && !(await jobRow(job_id)); i++) await new Promise((r) => setTimeout(r, 20));
+    // A free organization's verdicts flag is recorded at admission from its tier.
+    expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 0 });
+  });
+
+  it("records nothing for a refused submission", async () => {
+    const org = await newOrg({ tier: "starter", balance: 5 });
+    await org.ledger.pauseJobOutboxForTesting(true);
+    const refused = await call("/api/v1/analysis/submit", { token: org.token, body: submission() });
+    expect(refused.status).toBe(429);
+    expect(await flushJobs(org.orgId)).toBe(0);
+    const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM analysis_jobs WHERE organization_id = ?").bind(org.orgId).first<{ n: number }>();
+    expect(n!.n).toBe(0);
+    await org.ledger.pauseJobOutboxForTesting(false);
   });
 });
 

@@ -3,9 +3,9 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../src/index.js";
 import { call, json } from "./support/http.js";
-import { account, newOrg, submission } from "./support/orgs.js";
+import { account, flushJobs, newOrg, submission } from "./support/orgs.js";
 import { progress, stubRunner } from "./support/runner.js";
-import { verifyRequest, DispatchJobSchema } from "../src/queues/contract.js";
+import { verifyRequest, DispatchBatchSchema } from "../src/queues/contract.js";
 import { TEST_SECRETS } from "./support/secrets.js";
 import { sweep } from "../src/services/sweep.js";
 
@@ -16,11 +16,15 @@ async function submitted(tier: "starter" | "free" = "starter", over: Record<stri
   const org = await newOrg({ tier });
   const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission(over) });
   const { job_id } = await json(res);
+  await flushJobs(org.orgId);
   return { org, jobId: job_id as string };
 }
 
-async function deliver(queue: string, body: unknown) {
-  const batch = createMessageBatch(queue, [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body }]);
+async function deliver(queue: string, ...bodies: unknown[]) {
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await (worker.queue as (b: MessageBatch, e: Env, c: ExecutionContext) => Promise<void>)(batch as MessageBatch, env, ctx);
   return getQueueResult(batch, ctx);
@@ -46,11 +50,11 @@ describe("queue consumer → runner", () => {
     restore = stub.restore;
     const result = await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
     expect(result.explicitAcks).toEqual([expect.any(String)]);
-    const req = stub.seen.find((r) => new URL(r.url).pathname === "/v1/jobs")!;
+    const req = stub.seen.find((r) => new URL(r.url).pathname === "/v1/job-batches")!;
     const raw = await req.text();
-    const check = await verifyRequest(TEST_SECRETS.RUNNER_SECRET, "POST", "/v1/jobs", raw, req.headers);
+    const check = await verifyRequest(TEST_SECRETS.RUNNER_SECRET, "POST", "/v1/job-batches", raw, req.headers);
     expect(check.ok).toBe(true);
-    const dispatch = DispatchJobSchema.parse(JSON.parse(raw));
+    const [dispatch] = DispatchBatchSchema.parse(JSON.parse(raw)).jobs;
     expect(dispatch).toMatchObject({ job_id: jobId, organization_id: org.orgId, reachability_verdicts: true, config: { ports: [8080], environment: { A: "b" } } });
     const r = await row(jobId);
     expect(r).toMatchObject({ status: "queued", dispatch_attempts: 1 });
@@ -58,12 +62,58 @@ describe("queue consumer → runner", () => {
     expect(Date.parse(r!.lease_expires_at)).toBeGreaterThan(Date.now());
   });
 
+  it("dispatches a whole queue batch, across organizations, in one signed runner request", async () => {
+    const a = await submitted("starter");
+    const b = await submitted("free");
+    const c = await submitted("starter");
+    const stub = stubRunner(() => new Response("{}", { status: 202 }));
+    restore = stub.restore;
+    const result = await deliver(
+      "vexxy-analysis-jobs",
+      ...[a, b, c].map((x) => ({ job_id: x.jobId, organization_id: x.org.orgId })),
+    );
+    expect(result.explicitAcks).toHaveLength(3);
+    expect(stub.seen).toHaveLength(1);
+    const { jobs } = DispatchBatchSchema.parse(await stub.seen[0]!.json());
+    expect(jobs.map((j) => [j.job_id, j.reachability_verdicts])).toEqual([
+      [a.jobId, true],
+      [b.jobId, false],
+      [c.jobId, true],
+    ]);
+    for (const x of [a, b, c]) expect(await row(x.jobId)).toMatchObject({ status: "queued", dispatch_attempts: 1 });
+  });
+
+  it("retries only the jobs the runner answered busy for", async () => {
+    const a = await submitted();
+    const b = await submitted();
+    const stub = stubRunner(async (req) => {
+      const job = (await req.json()) as { job_id: string };
+      return job.job_id === b.jobId ? new Response('{"error":"busy"}', { status: 503, headers: { "Retry-After": "9" } }) : new Response("{}", { status: 202 });
+    });
+    restore = stub.restore;
+    const result = await deliver("vexxy-analysis-jobs", { job_id: a.jobId, organization_id: a.org.orgId }, { job_id: b.jobId, organization_id: b.org.orgId });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(1);
+    expect((await row(a.jobId))!.dispatched_at).not.toBeNull();
+    expect(await row(b.jobId)).toMatchObject({ dispatched_at: null, dispatch_attempts: 1 });
+  });
+
+  it("asks the ledger for the verdicts of a job admitted before they were recorded on the row", async () => {
+    const { org, jobId } = await submitted("free");
+    await env.DB.prepare("UPDATE analysis_jobs SET reachability_verdicts = NULL WHERE id = ?").bind(jobId).run();
+    await org.ledger.changePlan({ orgId: org.orgId, opId: `up-${jobId}`, tier: "professional", status: "active", reason: "test" });
+    const stub = stubRunner(() => new Response("{}", { status: 202 }));
+    restore = stub.restore;
+    await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
+    expect(DispatchBatchSchema.parse(await stub.seen[0]!.json()).jobs[0]).toMatchObject({ reachability_verdicts: true });
+  });
+
   it("tells the runner a free organization gets no runtime verdicts", async () => {
     const { org, jobId } = await submitted("free");
     const stub = stubRunner(() => new Response("{}", { status: 202 }));
     restore = stub.restore;
     await deliver("vexxy-analysis-jobs", { job_id: jobId, organization_id: org.orgId });
-    const dispatch = JSON.parse(await stub.seen[0]!.text());
+    const dispatch = JSON.parse(await stub.seen[0]!.text()).jobs[0];
     expect(dispatch).toMatchObject({ reachability_verdicts: false, verdicts_tier: "starter" });
   });
 

@@ -33,6 +33,55 @@ export async function insertJob(db: Database, job: NewJob): Promise<JobRow> {
   return row ?? (await getJob(db, job.organizationId, job.id))!;
 }
 
+/** What admission records of a new job: the columns a job starts with (the rest take their defaults). */
+export interface NewJobRecord {
+  id: string;
+  organizationId: string;
+  userId: string;
+  imageRef: string;
+  imageDigest: string;
+  sbomId: string | null;
+  profile: string | null;
+  configJson: string;
+  environmentJson: string;
+  sbomKey: string | null;
+  vulnerabilitiesKey: string | null;
+  maxCost: number;
+  estimatedDurationMinutes: number;
+  /** Whether the organization's tier at admission unlocks runtime verdicts. */
+  reachabilityVerdicts: boolean;
+  createdAt: string;
+}
+
+const NEW_JOB_COLUMNS = [
+  "id", "organization_id", "user_id", "status", "image_ref", "image_digest", "sbom_id", "profile", "config_json",
+  "environment_json", "sbom_key", "vulnerabilities_key", "max_cost", "estimated_duration_minutes", "reachability_verdicts", "created_at", "updated_at",
+] as const;
+/** A new job as the submission describes it; admission adds its max_cost (the hold it placed). */
+export type AdmittedJob = Omit<NewJobRecord, "maxCost" | "reachabilityVerdicts">;
+
+/** D1 binds at most 100 parameters per statement. */
+const JOB_ROWS_PER_STATEMENT = Math.floor(100 / NEW_JOB_COLUMNS.length);
+
+/**
+ * Writes admitted jobs to D1 in one round trip (INSERT OR IGNORE by id: a retried write is a no-op,
+ * and a job that has since moved on is never reset). Called by the ledger's job outbox.
+ */
+export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promise<void> {
+  if (!jobs.length) return;
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < jobs.length; i += JOB_ROWS_PER_STATEMENT) {
+    const chunk = jobs.slice(i, i + JOB_ROWS_PER_STATEMENT);
+    const values = chunk.map(() => `(${NEW_JOB_COLUMNS.map(() => "?").join(", ")})`).join(", ");
+    const params = chunk.flatMap((j) => [
+      j.id, j.organizationId, j.userId, "queued", j.imageRef, j.imageDigest, j.sbomId, j.profile, j.configJson,
+      j.environmentJson, j.sbomKey, j.vulnerabilitiesKey, j.maxCost, j.estimatedDurationMinutes, j.reachabilityVerdicts ? 1 : 0, j.createdAt, j.createdAt,
+    ]);
+    statements.push(d1.prepare(`INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) VALUES ${values}`).bind(...params));
+  }
+  await d1.batch(statements);
+}
+
 /** A job of one organization; another organization's id is indistinguishable from a missing one. */
 export async function getJob(db: Database, orgId: string, jobId: string): Promise<JobRow | null> {
   const [row] = await db
@@ -102,6 +151,25 @@ export async function updateActiveJob(
     .where(and(eq(t.id, jobId), inArray(t.status, statuses)))
     .returning();
   return rows[0] ?? null;
+}
+
+export interface ActiveJobUpdate {
+  jobId: string;
+  fields: Partial<Omit<NewJob, "id" | "status" | "organizationId">>;
+}
+
+/** Several conditional updates (as updateActiveJob) in one D1 round trip. */
+export async function updateActiveJobs(db: Database, updates: ActiveJobUpdate[], statuses: JobStatus[]): Promise<void> {
+  if (!updates.length) return;
+  const t = schema.analysisJobs;
+  const now = isoNow();
+  const [first, ...rest] = updates.map((u) =>
+    db
+      .update(t)
+      .set({ ...u.fields, updatedAt: now })
+      .where(and(eq(t.id, u.jobId), inArray(t.status, statuses))),
+  );
+  await db.batch([first!, ...rest]);
 }
 
 export async function setBillingState(db: Database, jobId: string, from: BillingState[], to: BillingState): Promise<boolean> {

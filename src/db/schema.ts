@@ -106,6 +106,8 @@ export const analysisJobs = sqliteTable("analysis_jobs", {
   sandboxSeconds: real("sandbox_seconds"),
   estimatedDurationMinutes: integer("estimated_duration_minutes").notNull(),
   dispatchAttempts: integer("dispatch_attempts").notNull().default(0),
+  /** Decided at admission from the tier then (null on rows admitted before this column existed). */
+  reachabilityVerdicts: integer("reachability_verdicts", { mode: "boolean" }),
   dispatchedAt: text("dispatched_at"),
   leaseExpiresAt: text("lease_expires_at"),
   startedAt: text("started_at"),

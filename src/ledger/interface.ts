@@ -4,6 +4,7 @@
  * so the route can map them to the spec's envelope exactly.
  */
 import type { TierName, SubscriptionStatus, Feature } from "../lib/tiers.js";
+import type { AdmittedJob } from "../db/jobs.js";
 
 export const ENTRY_TYPES = [
   "plan_grant",
@@ -75,6 +76,11 @@ export interface AdmitRequest {
   idempotencyKey?: string;
   /** SHA-256 of the canonical request body; a reused key with another body is refused. */
   requestHash?: string;
+  /**
+   * The job to create when admitted: recorded in the same transaction as the hold, then written to
+   * D1 and queued for dispatch by the object's job outbox.
+   */
+  job?: AdmittedJob;
 }
 
 export interface Refusal {
@@ -85,7 +91,7 @@ export interface Refusal {
 }
 
 export type AdmitResult =
-  | { ok: true; replay: boolean; jobId: string; hold: number; account: AccountView; rateLimit?: Record<string, string> }
+  | { ok: true; replay: boolean; jobId: string; hold: number; rateLimit?: Record<string, string> }
   | { ok: false; refusal: Refusal };
 
 export interface SettleRequest {

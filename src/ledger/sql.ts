@@ -59,4 +59,11 @@ export const LEDGER_SCHEMA = [
     expires_at INTEGER NOT NULL
   )`,
   `CREATE TABLE IF NOT EXISTS ops (op_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+  // Jobs admitted but not yet written to D1 and queued for dispatch (written in the admission's own
+  // transaction, so a hold never exists without its job, nor a job without its hold).
+  `CREATE TABLE IF NOT EXISTS job_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE,
+    record TEXT NOT NULL
+  )`,
 ];

@@ -1,12 +1,13 @@
 /** Queue consumers: dispatch to the runner (with backoff), and the dead-letter queue. */
 import { createDb } from "../db/client.js";
-import { getJobsByIds, updateActiveJob } from "../db/jobs.js";
+import { getJobsByIds, updateActiveJobs, type ActiveJobUpdate } from "../db/jobs.js";
+import type { JobRow } from "../db/schema.js";
 import { loadConfig } from "../env.js";
 import { ledgerFor } from "../ledger/client.js";
 import { tierHas, lowestTierWith } from "../lib/tiers.js";
 import { iso } from "../lib/time.js";
 import { log } from "../lib/log.js";
-import { dispatchToRunner } from "../services/runner/runnerClient.js";
+import { dispatchBatchToRunner } from "../services/runner/runnerClient.js";
 import { failJobByService } from "../services/runner/failJob.js";
 import { LEASE_SECONDS } from "../services/runner/recordProgress.js";
 import { DispatchMessageSchema } from "./messages.js";
@@ -19,8 +20,9 @@ export function backoffSeconds(attempt: number): number {
 }
 
 /**
- * Dispatches a batch: one D1 read for all its jobs, one ledger read per organization, the runner
- * calls in parallel, then one D1 batch for the bookkeeping.
+ * Dispatches a batch: one D1 read for all its jobs, one signed request to the runner for all of them
+ * (POST /v1/job-batches), then one D1 batch for the bookkeeping. Whether an organization gets runtime
+ * verdicts was decided at admission and travels on the job row (older rows ask the ledger).
  */
 export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const config = loadConfig(env);
@@ -38,59 +40,61 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
   const jobs = await getJobsByIds(db, [...wanted.keys()]);
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const verdicts = new Map<string, Promise<boolean>>();
-  const verdictsFor = (orgId: string) => {
-    let v = verdicts.get(orgId);
+  const verdictsFor = (job: JobRow) => {
+    if (job.reachabilityVerdicts !== null) return Promise.resolve(job.reachabilityVerdicts);
+    let v = verdicts.get(job.organizationId);
     if (!v) {
-      v = ledgerFor(env, orgId).getAccount(orgId).then((a) => tierHas(a.tier, "reachability_analysis"));
-      verdicts.set(orgId, v);
+      v = ledgerFor(env, job.organizationId).getAccount(job.organizationId).then((a) => tierHas(a.tier, "reachability_analysis"));
+      verdicts.set(job.organizationId, v);
     }
     return v;
   };
-  const updates: Promise<unknown>[] = [];
-  await Promise.all(
-    [...wanted].map(async ([jobId, { msg, orgId }]) => {
-      const job = byId.get(jobId);
-      if (!job || job.status !== "queued" || job.organizationId !== orgId) {
-        msg.ack(); // cancelled, already running, or unknown: nothing to dispatch
-        return;
-      }
-      const config_ = JSON.parse(job.configJson);
-      const dispatch: DispatchJob = {
+  const ready: { job: JobRow; msg: Message<unknown>; dispatch: DispatchJob }[] = [];
+  for (const [jobId, { msg, orgId }] of wanted) {
+    const job = byId.get(jobId);
+    if (!job || job.status !== "queued" || job.organizationId !== orgId) {
+      msg.ack(); // cancelled, already running, or unknown: nothing to dispatch
+      continue;
+    }
+    const config_ = JSON.parse(job.configJson);
+    ready.push({
+      job,
+      msg,
+      dispatch: {
         job_id: job.id,
         organization_id: job.organizationId,
         image_ref: job.imageRef,
         image_digest: job.imageDigest,
         config: { ...config_, environment: job.environmentJson ? JSON.parse(job.environmentJson) : {} },
-        reachability_verdicts: await verdictsFor(job.organizationId),
+        reachability_verdicts: await verdictsFor(job),
         verdicts_tier: lowestTierWith("reachability_analysis"),
         inputs: { sbom: job.sbomKey !== null, vulnerabilities: job.vulnerabilitiesKey !== null },
         lease_seconds: LEASE_SECONDS,
         attempt: msg.attempts,
-      };
-      const outcome = await dispatchToRunner(config, dispatch);
-      const attempts = job.dispatchAttempts + 1;
-      if (outcome.kind === "accepted") {
-        updates.push(
-          updateActiveJob(db, job.id, ["queued"], {
-            dispatchAttempts: attempts,
-            dispatchedAt: iso(Date.now()),
-            leaseExpiresAt: iso(Date.now() + LEASE_SECONDS * 1000),
-          }),
-        );
-        msg.ack();
-      } else if (outcome.kind === "rejected") {
-        log("error", "runner rejected a dispatch", { job_id: job.id, status: outcome.status, body: outcome.body });
-        await failJobByService(env, db, config, job.id, "internal", `The sandbox runner rejected the job (${outcome.status})`);
-        msg.ack();
-      } else {
-        updates.push(updateActiveJob(db, job.id, ["queued"], { dispatchAttempts: attempts }));
-        const delay = outcome.kind === "busy" && outcome.retryAfter ? Math.min(300, outcome.retryAfter) : backoffSeconds(msg.attempts);
-        log("info", "runner unavailable; dispatch retried", { job_id: job.id, outcome: outcome.kind, attempt: msg.attempts, delay_seconds: delay });
-        msg.retry({ delaySeconds: delay });
-      }
-    }),
-  );
-  await Promise.all(updates);
+      },
+    });
+  }
+  if (!ready.length) return;
+  const outcomes = await dispatchBatchToRunner(config, ready.map((r) => r.dispatch));
+  const updates: ActiveJobUpdate[] = [];
+  for (const { job, msg } of ready) {
+    const outcome = outcomes.get(job.id)!;
+    const attempts = job.dispatchAttempts + 1;
+    if (outcome.kind === "accepted") {
+      updates.push({ jobId: job.id, fields: { dispatchAttempts: attempts, dispatchedAt: iso(Date.now()), leaseExpiresAt: iso(Date.now() + LEASE_SECONDS * 1000) } });
+      msg.ack();
+    } else if (outcome.kind === "rejected") {
+      log("error", "runner rejected a dispatch", { job_id: job.id, status: outcome.status, body: outcome.body });
+      await failJobByService(env, db, config, job.id, "internal", `The sandbox runner rejected the job (${outcome.status})`);
+      msg.ack();
+    } else {
+      updates.push({ jobId: job.id, fields: { dispatchAttempts: attempts } });
+      const delay = outcome.kind === "busy" && outcome.retryAfter ? Math.min(300, outcome.retryAfter) : backoffSeconds(msg.attempts);
+      log("info", "runner unavailable; dispatch retried", { job_id: job.id, outcome: outcome.kind, attempt: msg.attempts, delay_seconds: delay });
+      msg.retry({ delaySeconds: delay });
+    }
+  }
+  await updateActiveJobs(db, updates, ["queued"]);
 }
 
 /** After the last retry: the job fails ("no sandbox capacity") and its hold is voided. */

@@ -34,3 +34,8 @@ export function submission(over: Record<string, unknown> = {}) {
 export async function account(orgId: string): Promise<AccountView> {
   return (await ledgerFor(env, orgId).getAccount(orgId)) as AccountView;
 }
+
+/** Writes the organization's just-admitted jobs to D1 now (the ledger's job outbox does it right after admission anyway). */
+export async function flushJobs(orgId: string): Promise<number> {
+  return (await ledgerFor(env, orgId).flushJobs(orgId)) as number;
+}

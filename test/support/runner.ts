@@ -25,17 +25,34 @@ export function completion(over: Record<string, unknown> = {}) {
   };
 }
 
-/** Replaces the runner's HTTP API (what the Worker's queue consumer and cancel call) for one test. */
+/**
+ * Replaces the runner's HTTP API (what the Worker's queue consumer and cancel call) for one test.
+ * `answer` speaks the single-job protocol (POST /v1/jobs, DELETE /v1/jobs/{id}); a batch dispatch
+ * (POST /v1/job-batches) is answered as the runner does: each job as `answer` would answer it alone.
+ */
 export function stubRunner(answer: (req: Request) => Response | Promise<Response>) {
   const seen: Request[] = [];
   const original = globalThis.fetch;
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input as RequestInfo, init);
-    if (new URL(req.url).port === "9") {
-      seen.push(req.clone());
-      return answer(req);
+    const url = new URL(req.url);
+    if (url.port !== "9") return original(input as RequestInfo, init);
+    seen.push(req.clone());
+    if (url.pathname !== "/v1/job-batches") return answer(req);
+    const { jobs } = (await req.json()) as { jobs: { job_id: string }[] };
+    const results = [];
+    let retryAfter = 1;
+    for (const job of jobs) {
+      const single = new Request(new URL("/v1/jobs", url), { method: "POST", headers: req.headers, body: JSON.stringify(job) });
+      const res = await answer(single);
+      if (res.status === 200 || res.status === 202) results.push({ job_id: job.job_id, outcome: "accepted" });
+      else if (res.status === 503 || res.status === 429) {
+        retryAfter = Number(res.headers.get("Retry-After")) || retryAfter;
+        results.push({ job_id: job.job_id, outcome: "busy" });
+      } else if (res.status === 409) results.push({ job_id: job.job_id, outcome: "conflict", message: await res.text() });
+      else return res; // a 400 / 401 / 5xx answers the whole request
     }
-    return original(input as RequestInfo, init);
+    return Response.json({ results, retry_after_seconds: retryAfter });
   });
   return { seen, restore: () => spy.mockRestore() };
 }

@@ -6,7 +6,8 @@ import { authErrorResponses, bearerSecurity, errorResponse, errorResponses, quer
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
 import { AnalysisRequestSchema, QuoteSchema, resolveConfig } from "./schemas.js";
-import { submitAnalysis, submitView } from "../../services/analysis/submitAnalysis.js";
+import { findJob, submitAnalysis, submitView } from "../../services/analysis/submitAnalysis.js";
+import { ledgerFor } from "../../ledger/client.js";
 import { quoteAnalysis } from "../../services/analysis/quoteAnalysis.js";
 import { cancelAnalysis } from "../../services/analysis/cancelAnalysis.js";
 import { listItemView, resultsView, statusView, type StoredResults } from "../../services/analysis/views.js";
@@ -206,12 +207,12 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     return c.json(await quoteAnalysis({ env: c.env, orgId: c.get("auth").orgId, input: c.req.valid("json") }), 200);
   })
   .openapi(status, async (c) => {
-    const job = await getJob(c.get("db"), c.get("auth").orgId, c.req.valid("param").job_id);
+    const job = await findJob(c.env, c.get("db"), c.get("auth").orgId, c.req.valid("param").job_id);
     if (!job) throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
     return c.json(statusView(job), 200);
   })
   .openapi(results, async (c) => {
-    const job = await getJob(c.get("db"), c.get("auth").orgId, c.req.valid("param").job_id);
+    const job = await findJob(c.env, c.get("db"), c.get("auth").orgId, c.req.valid("param").job_id);
     if (!job) throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
     const stored = job.status === "complete" && job.resultsKey ? await getJson<StoredResults>(c.env.ARTIFACTS, job.resultsKey) : null;
     return c.json(resultsView(job, stored), 200);
@@ -226,6 +227,8 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   })
   .openapi(list, async (c) => {
     const q = c.req.valid("query");
+    // Jobs admitted a moment ago are listed too: the organization's job outbox is flushed first.
+    await ledgerFor(c.env, c.get("auth").orgId).flushJobs(c.get("auth").orgId);
     const rows = await listJobs(c.get("db"), c.get("auth").orgId, { status: q.status, limit: q.limit + 1, cursor: q.cursor ? decodeCursor(q.cursor) : undefined });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
@@ -235,7 +238,7 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     const db = c.get("db");
     const orgId = c.get("auth").orgId;
     const jobId = c.req.valid("param").job_id;
-    const first = await getJob(db, orgId, jobId);
+    const first = await findJob(c.env, db, orgId, jobId);
     if (!first) throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
     return streamSSE(c, async (stream) => {
       let last = "";

@@ -1,6 +1,6 @@
 import type { Database } from "../../db/client.js";
 import type { JobRow } from "../../db/schema.js";
-import { getJob, insertJob } from "../../db/jobs.js";
+import { getJob, type AdmittedJob } from "../../db/jobs.js";
 import type { Config } from "../../env.js";
 import type { RequestContext } from "../../middleware/auth.js";
 import { ApiError } from "../../errors/api-error.js";
@@ -13,18 +13,20 @@ import { detectSbomFormat, detectVulnFormat } from "./documentFormats.js";
 import { fetchBaseSbom } from "./fetchBaseSbom.js";
 import { inputKey, putJson } from "./storage.js";
 import { estimateDurationMinutes } from "./estimate.js";
-import { enqueueDispatch } from "../../queues/producer.js";
-import { log } from "../../lib/log.js";
 
 export interface SubmitResult {
-  job: JobRow;
+  job: SubmittedJob;
   replay: boolean;
   rateLimit: Record<string, string>;
 }
 
+export type SubmittedJob = Pick<JobRow, "id" | "status" | "imageRef" | "imageDigest" | "estimatedDurationMinutes" | "createdAt" | "maxCost">;
+
 /**
- * Submits an analysis: inputs checked and stored, admission through the organization's ledger (hold
- * for the maximum cost, idempotent by Idempotency-Key), then the job row and one queue message.
+ * Submits an analysis: inputs checked and stored, then ONE call to the organization's ledger that
+ * admits it (hold for the maximum cost, idempotent by Idempotency-Key) and records the job in the
+ * same transaction. The ledger's job outbox writes the row to D1 and queues the dispatch right after;
+ * readers that miss a just-submitted job in D1 flush that outbox first (findJob).
  */
 export async function submitAnalysis({
   env,
@@ -52,67 +54,79 @@ export async function submitAnalysis({
       fields: [{ field: "vulnerabilities", message: "unrecognised format" }],
     });
   }
-  const requestHash = await sha256Hex(canonicalJson(input));
+  const requestHash = idempotencyKey ? await sha256Hex(canonicalJson(input)) : undefined;
   const ledger = ledgerFor(env, auth.orgId);
   const jobId = crypto.randomUUID();
-  const admitted = (await ledger.admit({
-    orgId: auth.orgId,
-    jobId,
-    features: { fuzzing: cfg.enable_fuzzing, profiling: cfg.enable_profiling, code_coverage: cfg.enable_code_coverage },
-    testTimeoutSeconds: cfg.test_timeout,
-    ...(idempotencyKey ? { idempotencyKey, requestHash } : {}),
-  })) as unknown as AdmitResult;
-  if (!admitted.ok) throw refusalError(admitted.refusal);
-  const id = admitted.jobId;
-  if (admitted.replay) {
-    const existing = await getJob(db, auth.orgId, id);
-    if (existing) return { job: existing, replay: true, rateLimit: admitted.rateLimit ?? {} };
-    // Admitted before, but the job row was never written (the earlier request died): finish it now.
-  }
 
-  let job: JobRow;
+  // Inputs are stored before admission (the job record names them); a refused or replayed
+  // submission removes what it stored.
+  let sbom = input.sbom ?? null;
+  if (!sbom && input.sbom_id && config.BASE_VEXXY_URL) sbom = await fetchBaseSbom(config, input.sbom_id, bearer);
+  const stored: string[] = [];
+  if (sbom) {
+    stored.push(inputKey(auth.orgId, jobId, "sbom"));
+    await putJson(env.ARTIFACTS, stored[stored.length - 1]!, sbom);
+  }
+  if (input.vulnerabilities) {
+    stored.push(inputKey(auth.orgId, jobId, "vulnerabilities"));
+    await putJson(env.ARTIFACTS, stored[stored.length - 1]!, input.vulnerabilities);
+  }
+  const { environment, ...publicConfig } = cfg;
+  const job: AdmittedJob = {
+    id: jobId,
+    organizationId: auth.orgId,
+    userId: auth.userId,
+    imageRef: input.image_ref,
+    imageDigest: input.image_digest,
+    sbomId: input.sbom_id ?? null,
+    profile: input.profile ?? null,
+    configJson: JSON.stringify(publicConfig),
+    environmentJson: JSON.stringify(environment),
+    sbomKey: sbom ? inputKey(auth.orgId, jobId, "sbom") : null,
+    vulnerabilitiesKey: input.vulnerabilities ? inputKey(auth.orgId, jobId, "vulnerabilities") : null,
+    estimatedDurationMinutes: estimateDurationMinutes(cfg),
+    createdAt: isoNow(),
+  };
+  let admitted: AdmitResult;
   try {
-    let sbom = input.sbom ?? null;
-    if (!sbom && input.sbom_id && config.BASE_VEXXY_URL) sbom = await fetchBaseSbom(config, input.sbom_id, bearer);
-    if (sbom) await putJson(env.ARTIFACTS, inputKey(auth.orgId, id, "sbom"), sbom);
-    if (input.vulnerabilities) await putJson(env.ARTIFACTS, inputKey(auth.orgId, id, "vulnerabilities"), input.vulnerabilities);
-    const now = isoNow();
-    const { environment, ...publicConfig } = cfg;
-    job = await insertJob(db, {
-      id,
-      organizationId: auth.orgId,
-      userId: auth.userId,
-      status: "queued",
-      imageRef: input.image_ref,
-      imageDigest: input.image_digest,
-      sbomId: input.sbom_id ?? null,
-      profile: input.profile ?? null,
-      configJson: JSON.stringify(publicConfig),
-      environmentJson: JSON.stringify(environment),
-      sbomKey: sbom ? inputKey(auth.orgId, id, "sbom") : null,
-      vulnerabilitiesKey: input.vulnerabilities ? inputKey(auth.orgId, id, "vulnerabilities") : null,
-      maxCost: admitted.hold,
-      estimatedDurationMinutes: estimateDurationMinutes(cfg),
-      createdAt: now,
-      updatedAt: now,
-    });
-    await enqueueDispatch(env, { job_id: id, organization_id: auth.orgId });
+    admitted = (await ledger.admit({
+      orgId: auth.orgId,
+      jobId,
+      features: { fuzzing: cfg.enable_fuzzing, profiling: cfg.enable_profiling, code_coverage: cfg.enable_code_coverage },
+      testTimeoutSeconds: cfg.test_timeout,
+      job,
+      ...(idempotencyKey ? { idempotencyKey, requestHash } : {}),
+    })) as unknown as AdmitResult;
   } catch (err) {
-    // Nothing will run: give the hold and the analysis back before answering.
-    const row = await getJob(db, auth.orgId, id).catch(() => null);
-    if (!row) {
-      await ledger.voidHold({ orgId: auth.orgId, jobId: id, reason: "submission failed before the job was recorded", refundAnalysis: true });
-    } else {
-      // The row exists, only the queue send failed: the cron sweep re-dispatches undispatched jobs.
-      log("warn", "dispatch enqueue failed; the sweep will retry", { job_id: id, error: String(err) });
-      return { job: row, replay: admitted.replay, rateLimit: admitted.rateLimit ?? {} };
-    }
+    if (stored.length) await env.ARTIFACTS.delete(stored).catch(() => undefined);
     throw err;
   }
-  return { job, replay: admitted.replay, rateLimit: admitted.rateLimit ?? {} };
+  if (!admitted.ok || admitted.replay) {
+    if (stored.length) await env.ARTIFACTS.delete(stored).catch(() => undefined);
+  }
+  if (!admitted.ok) throw refusalError(admitted.refusal);
+  if (admitted.replay) {
+    const existing = await findJob(env, db, auth.orgId, admitted.jobId);
+    if (!existing) throw new ApiError("INTERNAL_ERROR", "The original job of this Idempotency-Key could not be found");
+    return { job: existing, replay: true, rateLimit: admitted.rateLimit ?? {} };
+  }
+  // The ledger records the hold as the job's max_cost (0 on unmetered plans, as the D1 row will say).
+  return { job: { ...job, maxCost: admitted.hold, status: "queued" }, replay: false, rateLimit: admitted.rateLimit ?? {} };
 }
 
-export function submitView(job: JobRow) {
+/**
+ * A job of the caller's organization. A job admitted a moment ago may still be in its ledger's
+ * outbox: on a miss, that outbox is flushed to D1 and the read repeated, so a client that submits
+ * and immediately asks for the status finds its job.
+ */
+export async function findJob(env: Env, db: Database, orgId: string, jobId: string): Promise<JobRow | null> {
+  const row = await getJob(db, orgId, jobId);
+  if (row) return row;
+  const flushed = await ledgerFor(env, orgId).flushJobs(orgId);
+  return flushed ? getJob(db, orgId, jobId) : null;
+}
+
+export function submitView(job: SubmittedJob) {
   return {
     job_id: job.id,
     status: job.status,
