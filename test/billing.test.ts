@@ -91,6 +91,19 @@ describe("GET /api/v1/billing/events", () => {
     expect(page.map((e: { credits_amount: number }) => e.credits_amount)).toEqual([4, 3]);
   });
 
+  it("includes entries the ledger has not mirrored yet (the read flushes the mirror first)", async () => {
+    const { token, claims } = await tokenFor();
+    const orgId = claims.org_id!;
+    await call("/api/v1/billing/credits", { token });
+    const ledger = ledgerFor(env, orgId);
+    await ledger.flushOutbox(orgId); // the next drain is now at least OUTBOX_MIN_INTERVAL_MS away
+    for (let i = 1; i <= 3; i++) await ledger.credit({ orgId, opId: `late${i}`, credits: i, type: "credit_purchased", description: `pack ${i}` });
+    const unmirrored = await env.DB.prepare("SELECT COUNT(*) AS n FROM billing_events WHERE organization_id = ? AND event_type = 'credit_purchased'").bind(orgId).first<{ n: number }>();
+    expect(unmirrored!.n).toBe(0);
+    const all = await json(await call("/api/v1/billing/events", { token }));
+    expect(all.map((e: { credits_amount: number }) => e.credits_amount)).toEqual([3, 2, 1, 100]);
+  });
+
   it("refuses out-of-range and non-integer paging with 400 naming the parameter", async () => {
     const { token } = await tokenFor();
     for (const q of ["limit=0", "limit=201", "limit=abc", "limit=1.5", "limit=1e2", "offset=-1", "offset=x"]) {

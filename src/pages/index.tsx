@@ -111,8 +111,10 @@ pageRoutes.get("/", async (c) => {
   if (s instanceof Response) return s;
   const [acct, events, jobs] = await Promise.all([
     account(c, s),
-    listBillingEvents({ db: c.get("db"), orgId: s.orgId, limit: 10, offset: 0 }),
-    listJobs(createDb(c.env.DB), s.orgId, { limit: 10 }).then((rows) => rows.map((j) => ({ id: j.id, status: j.status, image_ref: j.imageRef, created_at: j.createdAt }))),
+    listBillingEvents({ env: c.env, db: c.get("db"), orgId: s.orgId, limit: 10, offset: 0 }),
+    ledgerFor(c.env, s.orgId)
+      .flushJobs(s.orgId)
+      .then(() => listJobs(createDb(c.env.DB), s.orgId, { limit: 10 })).then((rows) => rows.map((j) => ({ id: j.id, status: j.status, image_ref: j.imageRef, created_at: j.createdAt }))),
   ]);
   return c.html(<OverviewPage session={s} account={acct} events={events} jobs={jobs} />);
 });

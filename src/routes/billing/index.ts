@@ -126,5 +126,5 @@ export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   })
   .openapi(events, async (c) => {
     const { limit, offset } = c.req.valid("query");
-    return c.json(await listBillingEvents({ db: c.get("db"), orgId: c.get("auth").orgId, limit, offset }), 200);
+    return c.json(await listBillingEvents({ env: c.env, db: c.get("db"), orgId: c.get("auth").orgId, limit, offset }), 200);
   });

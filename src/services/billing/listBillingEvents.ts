@@ -1,6 +1,7 @@
 import { desc, eq } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { schema } from "../../db/client.js";
+import { ledgerFor } from "../../ledger/client.js";
 
 export interface BillingEventView {
   id: string;
@@ -17,8 +18,13 @@ export interface BillingEventView {
   created_at: string;
 }
 
-/** The organization's billing history, newest first (from the D1 mirror of its ledger). */
-export async function listBillingEvents({ db, orgId, limit, offset }: { db: Database; orgId: string; limit: number; offset: number }): Promise<BillingEventView[]> {
+/**
+ * The organization's billing history, newest first, from the D1 mirror of its ledger. The ledger
+ * mirrors in batches (at most every OUTBOX_MIN_INTERVAL_MS under load), so it is asked to mirror
+ * what it has not yet before the read: the history always includes the latest entry.
+ */
+export async function listBillingEvents({ env, db, orgId, limit, offset }: { env: Env; db: Database; orgId: string; limit: number; offset: number }): Promise<BillingEventView[]> {
+  await ledgerFor(env, orgId).flushOutbox(orgId);
   const rows = await db
     .select()
     .from(schema.billingEvents)
