@@ -40,16 +40,18 @@ async function postBatch(config: Config, jobs: DispatchJob[], body: string): Pro
   const path = "/v1/job-batches";
   const all = (o: DispatchOutcome) => new Map(jobs.map((j) => [j.job_id, o]));
   let res: Response;
+  let text: string;
   try {
     res = await fetch(config.RUNNER_URL + path, {
       method: "POST",
       headers: { "Content-Type": "application/json", ...(await signRequest(config.RUNNER_SECRET, "POST", path, body)) },
       body,
     });
+    text = await res.text();
   } catch (err) {
+    // Refused, reset, or lost while reading the answer: the jobs are retried like an unreachable runner.
     return all({ kind: "unreachable", error: String(err) });
   }
-  const text = await res.text();
   if (res.status === 503 || res.status === 429) {
     const ra = Number(res.headers.get("Retry-After"));
     return all({ kind: "busy", retryAfter: Number.isFinite(ra) && ra > 0 ? ra : null });
