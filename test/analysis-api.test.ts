@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { pauseHandOffForTesting } from "../src/queues/handoff.js";
 import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { authSuite } from "./support/auth-suite.js";
@@ -24,10 +26,17 @@ const SPEC_SUBMIT = { job_id: JOB, status: "queued", image_ref: "nginx:1.25", im
 const SPEC_STATUS = { job_id: JOB, status: "running", progress_percent: 45, current_phase: "Running OWASP ZAP security scan", created_at: "2025-11-17T10:00:00Z", started_at: "2025-11-17T10:00:15Z", estimated_completion: "2025-11-17T10:10:00Z" };
 const SPEC_RESULTS = { job_id: JOB, status: "complete", image_ref: "nginx:1.25", image_digest: "sha256:abc", vex_document: {}, execution_profile: {}, reachability_results: {}, security_findings: {}, cost_credits: 18, completed_at: "2025-11-17T10:09:47Z" };
 
-async function submit(token: string, body: unknown = submission()) {
+async function submitOnly(token: string, body: unknown = submission()) {
   const res = await call("/api/v1/analysis/submit", { token, body });
   expect(res.status, await res.clone().text()).toBe(201);
   return json(res);
+}
+
+/** Submits and waits until the job is in D1, as it is before the runner can ever call back for it. */
+async function submit(token: string, body: unknown = submission()) {
+  const job = await submitOnly(token, body);
+  expect((await call(`/api/v1/analysis/${job.job_id}/status`, { token })).status).toBe(200);
+  return job;
 }
 
 describe("POST /api/v1/analysis/submit", () => {
@@ -106,12 +115,15 @@ describe("POST /api/v1/analysis/submit", () => {
 describe("the job outbox: admission records the job, D1 and dispatch follow", () => {
   const jobRow = (id: string) => env.DB.prepare("SELECT status, max_cost, reachability_verdicts FROM analysis_jobs WHERE id = ?").bind(id).first();
 
+  afterEach(async () => pauseHandOffForTesting(false));
+
   it("finds a just-admitted job that is not in D1 yet (status, results, list, cancel flush the outbox)", async () => {
     const org = await newOrg({ tier: "starter" });
+    pauseHandOffForTesting(true);
     await org.ledger.pauseJobOutboxForTesting(true);
-    const { job_id } = await submit(org.token);
-    const other = await submit(org.token);
-    const third = await submit(org.token);
+    const { job_id } = await submitOnly(org.token);
+    const other = await submitOnly(org.token);
+    const third = await submitOnly(org.token);
     expect(await jobRow(job_id)).toBeNull(); // held in the ledger's outbox, not yet written to D1
     const status = await call(`/api/v1/analysis/${job_id}/status`, { token: org.token });
     expect(status.status).toBe(200);
@@ -119,11 +131,11 @@ describe("the job outbox: admission records the job, D1 and dispatch follow", ()
     expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
 
     await org.ledger.pauseJobOutboxForTesting(true);
-    const fourth = await submit(org.token);
+    const fourth = await submitOnly(org.token);
     const list = await json(await call("/api/v1/analysis", { token: org.token }));
     expect(list.jobs.map((j: { job_id: string }) => j.job_id)).toEqual(expect.arrayContaining([job_id, other.job_id, third.job_id, fourth.job_id]));
 
-    const fifth = await submit(org.token);
+    const fifth = await submitOnly(org.token);
     const cancelled = await call(`/api/v1/analysis/${fifth.job_id}/cancel`, { token: org.token, method: "POST" });
     expect(cancelled.status).toBe(200);
     expect(await json(cancelled)).toMatchObject({ status: "cancelled" });
@@ -131,9 +143,21 @@ describe("the job outbox: admission records the job, D1 and dispatch follow", ()
     await org.ledger.pauseJobOutboxForTesting(false);
   });
 
+  it("writes a job whose hand-off was lost from the ledger's outbox (the confirm drain)", async () => {
+    const org = await newOrg({ tier: "starter" });
+    pauseHandOffForTesting(true);
+    const { job_id } = await submitOnly(org.token);
+    pauseHandOffForTesting(false); // forgets the collected job: as if its isolate had died
+    expect(await jobRow(job_id)).toBeNull();
+    await org.ledger.setClockForTesting(Date.now() + 60_000); // a driven alarm drains what is pending
+    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
+    expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
+    expect(await flushJobs(org.orgId)).toBe(0);
+  });
+
   it("writes the job and queues its dispatch on its own, without any reader", async () => {
     const org = await newOrg({ tier: "free" });
-    const { job_id } = await submit(org.token);
+    const { job_id } = await submitOnly(org.token);
     for (let i = 0; i < 100 && !(await jobRow(job_id)); i++) await new Promise((r) => setTimeout(r, 20));
     // A free organization's verdicts flag is recorded at admission from its tier.
     expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 0 });
@@ -141,6 +165,7 @@ describe("the job outbox: admission records the job, D1 and dispatch follow", ()
 
   it("records nothing for a refused submission", async () => {
     const org = await newOrg({ tier: "starter", balance: 5 });
+    pauseHandOffForTesting(true);
     await org.ledger.pauseJobOutboxForTesting(true);
     const refused = await call("/api/v1/analysis/submit", { token: org.token, body: submission() });
     expect(refused.status).toBe(429);

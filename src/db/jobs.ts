@@ -65,7 +65,8 @@ const JOB_ROWS_PER_STATEMENT = Math.floor(100 / NEW_JOB_COLUMNS.length);
 
 /**
  * Writes admitted jobs to D1 in one round trip (INSERT OR IGNORE by id: a retried write is a no-op,
- * and a job that has since moved on is never reset). Called by the ledger's job outbox.
+ * and a job that has since moved on is never reset). Called by the Worker's hand-off and by the
+ * ledger's job outbox.
  */
 export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promise<void> {
   if (!jobs.length) return;
@@ -80,6 +81,13 @@ export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promi
     statements.push(d1.prepare(`INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) VALUES ${values}`).bind(...params));
   }
   await d1.batch(statements);
+}
+
+/** Which of these job ids D1 has (one query; at most 100 ids, D1's bound-parameter limit). */
+export async function existingJobIds(d1: D1Database, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const { results } = await d1.prepare(`SELECT id FROM analysis_jobs WHERE id IN (${ids.map(() => "?").join(", ")})`).bind(...ids).all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
 }
 
 /** A job of one organization; another organization's id is indistinguishable from a missing one. */

@@ -28,7 +28,7 @@ import { getTier, tierHas, type TierName, type SubscriptionStatus } from "../lib
 import { decideAdmission, rateLimitHeaders, type AdmissionState } from "./admission.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { mirrorLedger } from "../db/mirror.js";
-import { insertNewJobs, type NewJobRecord } from "../db/jobs.js";
+import { existingJobIds, insertNewJobs, type NewJobRecord } from "../db/jobs.js";
 import type { DispatchMessage } from "../queues/messages.js";
 
 /** How long past its test_timeout a hold may stay pending before the alarm voids it. */
@@ -45,10 +45,10 @@ export const OUTBOX_DELAY_MS = 250;
 export const OUTBOX_MIN_INTERVAL_MS = 30_000;
 const OUTBOX_BATCH = 200;
 /**
- * Under load, job outbox drains start at most this often (measured on local workerd: a 25 ms
- * window batches enough jobs per D1 write and queue send to cut their cost per admission by ~4×).
+ * How long after admission the outbox confirms a job reached D1 (the Worker's hand-off does that in
+ * milliseconds; the confirm is the backstop), and the least time between two confirm drains.
  */
-export const JOB_DRAIN_INTERVAL_MS = 25;
+export const JOB_CONFIRM_DELAY_MS = 10_000;
 /** Jobs per outbox round: one queue sendBatch takes at most 100 messages. */
 const JOB_BATCH = 100;
 const OUTBOX_RETRY_MS = 5_000;
@@ -95,8 +95,10 @@ export class OrgLedger extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private lastDrainAt = 0;
   private jobDrain: Promise<number> | null = null;
-  private jobKick: Promise<unknown> | null = null;
   private lastJobDrainAt = 0;
+  /** When the oldest unmirrored entry / unconfirmed job was written (null: none since the last drain). */
+  private mirrorSince: number | null = null;
+  private jobsSince: number | null = null;
   private jobOutboxPaused = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -116,8 +118,10 @@ export class OrgLedger extends DurableObject<Env> {
 
   /**
    * Admission: status, features, monthly quota, credits — in that order — then count + hold, and the
-   * job itself into the job outbox, all in one transaction. The job reaches D1 and the dispatch
-   * queue from the outbox right after (batched under load), never before its hold exists.
+   * job itself into the job outbox, all in one transaction. The Worker hands the admitted job to D1
+   * and the dispatch queue at once (src/queues/handoff.ts, batched across organizations); the outbox
+   * is the durable record that makes sure of it: a confirm drain JOB_CONFIRM_DELAY_MS later writes
+   * and queues whatever D1 still lacks (the hand-off died with its isolate), then forgets the rest.
    */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const result = this.ctx.storage.transactionSync((): AdmitResult => {
@@ -187,18 +191,26 @@ export class OrgLedger extends DurableObject<Env> {
         this.sql.exec("INSERT INTO job_outbox (job_id, record) VALUES (?, ?)", req.jobId, JSON.stringify(record));
       }
       const limit = getTier(after.tier).monthly_analysis_limit ?? 0;
-      return { ok: true, replay: false, jobId: req.jobId, hold, rateLimit: rateLimitHeaders(this.admissionState(after), limit - after.period_analyses, now) };
+      return {
+        ok: true,
+        replay: false,
+        jobId: req.jobId,
+        hold,
+        verdicts: tierHas(acct.tier, "reachability_analysis"),
+        rateLimit: rateLimitHeaders(this.admissionState(after), limit - after.period_analyses, now),
+      };
     });
     if (result.ok && !result.replay) {
-      if (req.job) this.kickJobs();
-      await this.wakeBy(this.mirrorDue());
+      if (req.job) this.jobsSince ??= this.now();
+      await this.wakeBy(Math.min(this.mirrorDueAt(), req.job ? this.jobsDueAt() : Infinity));
     }
     return result;
   }
 
   /**
-   * Writes every job in the outbox to D1 and queues its dispatch; resolves when the outbox is empty.
-   * Readers call it when D1 does not have a job yet (read-your-writes right after a submission).
+   * Confirms every job in the outbox now (writes and queues those D1 lacks); resolves when the outbox
+   * is empty. Readers call it when D1 does not have a job yet (read-your-writes right after a
+   * submission whose hand-off is still in flight).
    */
   async flushJobs(orgId: string): Promise<number> {
     this.ctx.storage.transactionSync(() => this.ensure(orgId));
@@ -379,8 +391,8 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   /**
-   * Test-only: holds admitted jobs in the outbox (no automatic drain) until flushJobs is called, so
-   * tests can observe the moment between admission and the D1 write deterministically.
+   * Test-only: no confirm drain from the alarm until flushJobs is called (with the Worker's hand-off
+   * paused too, tests can observe the moment between admission and the D1 write deterministically).
    */
   async pauseJobOutboxForTesting(paused: boolean): Promise<void> {
     if (this.env.ENVIRONMENT !== ("test" as string)) throw new Error("pauseJobOutboxForTesting is only available in tests");
@@ -412,8 +424,11 @@ export class OrgLedger extends DurableObject<Env> {
       for (const h of expired) this.voidInTx(h.job_id, "hold expired: the job was neither settled nor voided by its deadline", false);
     });
     try {
-      if (!this.jobOutboxPaused) await this.drainJobs();
-      await this.drain();
+      // Each outbox drains only when due: an alarm set for a hold deadline or the other outbox must
+      // not turn the 30-second mirror into a per-alarm one. A test clock drives everything at once.
+      const driven = this.clock !== null;
+      if (!this.jobOutboxPaused && this.pendingJobs() && (driven || now >= this.jobsDueAt())) await this.drainJobs();
+      if (this.unmirrored() && (driven || now >= this.mirrorDueAt())) await this.drain();
     } catch (err) {
       console.error(JSON.stringify({ msg: "ledger outbox drain failed", org: acct.organization_id, error: String(err) }));
       await this.setAlarmAt(this.now() + OUTBOX_RETRY_MS);
@@ -601,6 +616,7 @@ export class OrgLedger extends DurableObject<Env> {
       e.description,
       this.now(),
     );
+    this.mirrorSince ??= this.now();
     return { ...acct, grant_remaining: grant, purchased_balance: purchased, held, version: acct.version + 1 };
   }
 
@@ -650,6 +666,7 @@ export class OrgLedger extends DurableObject<Env> {
   /** Mirrors unmirrored entries and the account snapshot to D1 (idempotent writes). */
   private async drain(): Promise<number> {
     this.lastDrainAt = this.now();
+    this.mirrorSince = null;
     let total = 0;
     for (;;) {
       const rows = this.sql
@@ -664,33 +681,6 @@ export class OrgLedger extends DurableObject<Env> {
     }
   }
 
-  /**
-   * Starts a job outbox drain unless one is already due. The first job after a quiet spell goes at
-   * once; while jobs keep coming, drains start at most every JOB_DRAIN_INTERVAL_MS, so each one
-   * carries every job admitted meanwhile (one D1 batch + one queue batch for all of them).
-   */
-  private kickJobs(): void {
-    if (this.jobKick || this.jobOutboxPaused) return;
-    const wait = Math.max(0, this.lastJobDrainAt + JOB_DRAIN_INTERVAL_MS - Date.now());
-    this.jobKick = (wait ? scheduler.wait(wait) : Promise.resolve())
-      .then(() => {
-        this.jobKick = null;
-        this.lastJobDrainAt = Date.now();
-        return this.drainJobs();
-      })
-      .then(
-        () => {
-          if (this.pendingJobs()) this.kickJobs();
-        },
-        (err) => {
-          // The alarm retries (schedule() keeps one due while the outbox is not empty).
-          console.error(JSON.stringify({ msg: "job outbox drain failed", error: String(err) }));
-          return this.wakeBy(this.now() + OUTBOX_RETRY_MS).catch(() => undefined);
-        },
-      );
-    this.ctx.waitUntil(this.jobKick);
-  }
-
   private drainJobs(): Promise<number> {
     this.jobDrain ??= this.runJobDrain().finally(() => {
       this.jobDrain = null;
@@ -699,32 +689,48 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   /**
-   * One drain: oldest jobs first, up to JOB_BATCH a round — one D1 batch for their rows, one queue
-   * batch for their dispatch messages, then they leave the outbox. Jobs admitted while a round is
-   * in flight go in the next round, so under load a round carries many jobs (group commit).
-   * Idempotent end to end: rows are INSERT OR IGNORE and the consumer ignores a job that is no
-   * longer queued, so a round retried after a crash between its steps does no harm.
+   * One confirm drain, oldest jobs first, 100 a round: one D1 read finds which of them the hand-off
+   * already wrote; the others are written (INSERT OR IGNORE) and their dispatch queued in one
+   * sendBatch; then the round leaves the outbox. Idempotent end to end: a job written twice is
+   * written once, and the consumer ignores a job that is no longer queued, so a duplicate dispatch
+   * message (hand-off and confirm racing, or a retried round) does no harm. A job the hand-off wrote
+   * but failed to queue is re-queued by the cron sweep (undispatched for 2 minutes).
    */
   private async runJobDrain(): Promise<number> {
+    this.jobsSince = null;
+    this.lastJobDrainAt = this.now();
     let total = 0;
     for (;;) {
       const rows = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
       if (!rows.length) return total;
       const jobs = rows.map((r) => JSON.parse(r.record) as NewJobRecord);
-      await insertNewJobs(this.env.DB, jobs);
-      await this.env.ANALYSIS_QUEUE.sendBatch(jobs.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
+      const present = await existingJobIds(this.env.DB, jobs.map((j) => j.id));
+      const missing = jobs.filter((j) => !present.has(j.id));
+      if (missing.length) {
+        await insertNewJobs(this.env.DB, missing);
+        await this.env.ANALYSIS_QUEUE.sendBatch(missing.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
+      }
       this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
-      total += rows.length;
+      total += missing.length;
     }
+  }
+
+  private unmirrored(): boolean {
+    return this.sql.exec("SELECT 1 FROM entries WHERE mirrored = 0 LIMIT 1").toArray().length > 0;
   }
 
   private pendingJobs(): boolean {
     return this.sql.exec("SELECT 1 FROM job_outbox LIMIT 1").toArray().length > 0;
   }
 
-  /** When the entries just written should reach D1: soon, but at most one drain per interval. */
-  private mirrorDue(): number {
-    return this.clock === null ? Math.max(this.now() + OUTBOX_DELAY_MS, this.lastDrainAt + OUTBOX_MIN_INTERVAL_MS) : Date.now() + OUTBOX_DELAY_MS;
+  /** When unmirrored entries are due in D1: soon after the first, but at most one drain per interval. */
+  private mirrorDueAt(): number {
+    return Math.max((this.mirrorSince ?? 0) + OUTBOX_DELAY_MS, this.lastDrainAt + OUTBOX_MIN_INTERVAL_MS);
+  }
+
+  /** When the job outbox is due for a confirm drain (in-memory times are 0 after eviction: due now). */
+  private jobsDueAt(): number {
+    return Math.max((this.jobsSince ?? 0) + JOB_CONFIRM_DELAY_MS, this.lastJobDrainAt + JOB_CONFIRM_DELAY_MS);
   }
 
   /** Makes sure an alarm fires no later than `at` (no storage work when one already does). */
@@ -739,10 +745,8 @@ export class OrgLedger extends DurableObject<Env> {
     if (!acct) return;
     const now = this.now();
     const candidates: number[] = [];
-    if (this.sql.exec("SELECT 1 FROM entries WHERE mirrored = 0 LIMIT 1").toArray().length) {
-      candidates.push(Math.max(now + OUTBOX_DELAY_MS, this.lastDrainAt + OUTBOX_MIN_INTERVAL_MS));
-    }
-    if (this.pendingJobs()) candidates.push(now + OUTBOX_RETRY_MS);
+    if (this.unmirrored()) candidates.push(Math.max(now, this.mirrorDueAt()));
+    if (this.pendingJobs()) candidates.push(Math.max(now, this.jobsDueAt()));
     const hold = this.sql.exec<{ d: number | null }>("SELECT MIN(deadline) AS d FROM holds WHERE state = 'pending'").one();
     if (hold.d !== null) candidates.push(hold.d);
     if (!acct.stripe_managed) candidates.push(acct.period_end);

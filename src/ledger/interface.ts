@@ -91,7 +91,16 @@ export interface Refusal {
 }
 
 export type AdmitResult =
-  | { ok: true; replay: boolean; jobId: string; hold: number; rateLimit?: Record<string, string> }
+  | {
+      ok: true;
+      replay: boolean;
+      jobId: string;
+      /** The hold placed (the job's max_cost; 0 on unmetered plans). */
+      hold: number;
+      /** Whether the tier at admission unlocks runtime verdicts (new admissions only). */
+      verdicts?: boolean;
+      rateLimit?: Record<string, string>;
+    }
   | { ok: false; refusal: Refusal };
 
 export interface SettleRequest {

@@ -190,6 +190,7 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   .openapi(submit, async (c) => {
     const bearer = c.req.header("Authorization")!.replace(/^Bearer\s+/i, "").trim();
     const { job, replay, rateLimit } = await submitAnalysis({
+      ctx: c.executionCtx,
       env: c.env,
       db: c.get("db"),
       config: c.get("config"),

@@ -1,6 +1,7 @@
 import type { Database } from "../../db/client.js";
 import type { JobRow } from "../../db/schema.js";
-import { getJob, type AdmittedJob } from "../../db/jobs.js";
+import { getJob, type AdmittedJob, type NewJobRecord } from "../../db/jobs.js";
+import { handOffJob } from "../../queues/handoff.js";
 import type { Config } from "../../env.js";
 import type { RequestContext } from "../../middleware/auth.js";
 import { ApiError } from "../../errors/api-error.js";
@@ -25,8 +26,9 @@ export type SubmittedJob = Pick<JobRow, "id" | "status" | "imageRef" | "imageDig
 /**
  * Submits an analysis: inputs checked and stored, then ONE call to the organization's ledger that
  * admits it (hold for the maximum cost, idempotent by Idempotency-Key) and records the job in the
- * same transaction. The ledger's job outbox writes the row to D1 and queues the dispatch right after;
- * readers that miss a just-submitted job in D1 flush that outbox first (findJob).
+ * same transaction. The job's D1 row and dispatch follow through the hand-off (batched across
+ * organizations) with the ledger's outbox as backstop; readers that miss a just-submitted job in D1
+ * flush that outbox first (findJob).
  */
 export async function submitAnalysis({
   env,
@@ -36,7 +38,9 @@ export async function submitAnalysis({
   input,
   idempotencyKey,
   bearer,
+  ctx,
 }: {
+  ctx: Pick<ExecutionContext, "waitUntil">;
   env: Env;
   db: Database;
   config: Config;
@@ -110,8 +114,10 @@ export async function submitAnalysis({
     if (!existing) throw new ApiError("INTERNAL_ERROR", "The original job of this Idempotency-Key could not be found");
     return { job: existing, replay: true, rateLimit: admitted.rateLimit ?? {} };
   }
-  // The ledger records the hold as the job's max_cost (0 on unmetered plans, as the D1 row will say).
-  return { job: { ...job, maxCost: admitted.hold, status: "queued" }, replay: false, rateLimit: admitted.rateLimit ?? {} };
+  // The ledger records the hold as the job's max_cost (0 on unmetered plans) and decided its verdicts.
+  const record: NewJobRecord = { ...job, maxCost: admitted.hold, reachabilityVerdicts: admitted.verdicts ?? false };
+  handOffJob(env, ctx, record);
+  return { job: { ...record, status: "queued" }, replay: false, rateLimit: admitted.rateLimit ?? {} };
 }
 
 /**

@@ -1,0 +1,60 @@
+/**
+ * Hands admitted jobs to D1 and the dispatch queue, batched across organizations.
+ *
+ * Admission itself is one call to the organization's ledger object, which records the job in the
+ * same transaction as its hold (the durable record). Writing the D1 row and queueing the dispatch
+ * from there would cost one D1 write and one queue send per organization per round; with many
+ * organizations each admitting a little, that is two more round trips per admission. So the Worker
+ * isolate collects admitted jobs of every organization and writes them together: the first job
+ * after a quiet spell goes at once, and while jobs keep coming a round starts at most every
+ * HANDOFF_WINDOW_MS with everything collected meanwhile (one D1 batch + one sendBatch).
+ *
+ * Best effort by design: the round runs in the waitUntil of the request that started it, and an
+ * isolate can die with jobs collected. The ledger's outbox confirms every job JOB_CONFIRM_DELAY_MS
+ * later and writes and queues whatever D1 still lacks, so nothing admitted is lost.
+ */
+import { insertNewJobs, type NewJobRecord } from "../db/jobs.js";
+import { log } from "../lib/log.js";
+import type { DispatchMessage } from "./messages.js";
+
+export const HANDOFF_WINDOW_MS = 25;
+/** One sendBatch takes at most 100 messages. */
+const ROUND_MAX = 100;
+
+const collected: NewJobRecord[] = [];
+let round: Promise<void> | null = null;
+let lastRoundAt = 0;
+let paused = false;
+
+export function handOffJob(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, job: NewJobRecord): void {
+  collected.push(job);
+  if (round || paused) return;
+  round = drain(env).finally(() => {
+    round = null;
+  });
+  ctx.waitUntil(round);
+}
+
+async function drain(env: Env): Promise<void> {
+  while (collected.length && !paused) {
+    const wait = Math.max(0, lastRoundAt + HANDOFF_WINDOW_MS - Date.now());
+    if (wait) await scheduler.wait(wait);
+    lastRoundAt = Date.now();
+    const jobs = collected.splice(0, ROUND_MAX);
+    try {
+      await insertNewJobs(env.DB, jobs);
+      await env.ANALYSIS_QUEUE.sendBatch(jobs.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
+    } catch (err) {
+      log("warn", "job hand-off failed; the ledger outbox will write and queue these jobs", { jobs: jobs.length, error: String(err) });
+    }
+  }
+}
+
+/**
+ * Test-only: collect but do not write (paused), or forget what was collected and resume. The
+ * Worker suite uses it to observe a job between admission and its D1 row.
+ */
+export function pauseHandOffForTesting(pause: boolean): void {
+  paused = pause;
+  if (!pause) collected.length = 0;
+}
