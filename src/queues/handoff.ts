@@ -20,24 +20,41 @@ import type { DispatchMessage } from "./messages.js";
 export const HANDOFF_WINDOW_MS = 25;
 /** One sendBatch takes at most 100 messages. */
 const ROUND_MAX = 100;
+/**
+ * A request's waitUntil is cut off 30 s after its response, so a loop hands over after LOOP_MS: it
+ * marks itself done (the next hand-off starts a fresh loop in its own request), sends what it holds
+ * and ends. A loop silent for STALE_MS is taken for dead (its context was cancelled) and replaced.
+ */
+const LOOP_MS = 5_000;
+const STALE_MS = 15_000;
 
 const collected: NewJobRecord[] = [];
-let round: Promise<void> | null = null;
+let looping = false;
+let loopId = 0;
+let loopBeatAt = 0;
 let lastRoundAt = 0;
 let paused = false;
 
 export function handOffJob(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, job: NewJobRecord): void {
   collected.push(job);
-  if (round || paused) return;
-  round = drain(env).finally(() => {
-    round = null;
-  });
-  ctx.waitUntil(round);
+  if (paused || (looping && Date.now() - loopBeatAt < STALE_MS)) return;
+  const id = ++loopId;
+  looping = true;
+  loopBeatAt = Date.now();
+  ctx.waitUntil(
+    drain(env, id).finally(() => {
+      if (loopId === id) looping = false;
+    }),
+  );
 }
 
-async function drain(env: Env): Promise<void> {
+async function drain(env: Env, id: number): Promise<void> {
+  const started = Date.now();
   while (collected.length && !paused) {
-    const wait = Math.max(0, lastRoundAt + HANDOFF_WINDOW_MS - Date.now());
+    const handOver = Date.now() - started >= LOOP_MS;
+    if (handOver && loopId === id) looping = false;
+    loopBeatAt = Date.now();
+    const wait = handOver ? 0 : Math.max(0, lastRoundAt + HANDOFF_WINDOW_MS - Date.now());
     if (wait) await scheduler.wait(wait);
     lastRoundAt = Date.now();
     const jobs = collected.splice(0, ROUND_MAX);
@@ -47,6 +64,7 @@ async function drain(env: Env): Promise<void> {
     } catch (err) {
       log("warn", "job hand-off failed; the ledger outbox will write and queue these jobs", { jobs: jobs.length, error: String(err) });
     }
+    if (handOver) return;
   }
 }
 
