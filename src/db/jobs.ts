@@ -152,13 +152,17 @@ export async function updateActiveJob(
   statuses: JobStatus[],
   fields: Partial<Omit<NewJob, "id" | "status" | "organizationId">>,
 ): Promise<JobRow | null> {
-  const t = schema.analysisJobs;
-  const rows = await db
-    .update(t)
-    .set({ ...fields, updatedAt: isoNow() })
-    .where(and(eq(t.id, jobId), inArray(t.status, statuses)))
-    .returning();
+  const rows = await activeJobUpdate(db, jobId, statuses, fields, isoNow()).returning();
   return rows[0] ?? null;
+}
+
+/** The conditional update both updateActiveJob and updateActiveJobs run. */
+function activeJobUpdate(db: Database, jobId: string, statuses: JobStatus[], fields: ActiveJobUpdate["fields"], now: string) {
+  const t = schema.analysisJobs;
+  return db
+    .update(t)
+    .set({ ...fields, updatedAt: now })
+    .where(and(eq(t.id, jobId), inArray(t.status, statuses)));
 }
 
 export interface ActiveJobUpdate {
@@ -169,14 +173,8 @@ export interface ActiveJobUpdate {
 /** Several conditional updates (as updateActiveJob) in one D1 round trip. */
 export async function updateActiveJobs(db: Database, updates: ActiveJobUpdate[], statuses: JobStatus[]): Promise<void> {
   if (!updates.length) return;
-  const t = schema.analysisJobs;
   const now = isoNow();
-  const [first, ...rest] = updates.map((u) =>
-    db
-      .update(t)
-      .set({ ...u.fields, updatedAt: now })
-      .where(and(eq(t.id, u.jobId), inArray(t.status, statuses))),
-  );
+  const [first, ...rest] = updates.map((u) => activeJobUpdate(db, u.jobId, statuses, u.fields, now));
   await db.batch([first!, ...rest]);
 }
 

@@ -75,6 +75,9 @@ export async function submitAnalysis({
     stored.push(inputKey(auth.orgId, jobId, "vulnerabilities"));
     await putJson(env.ARTIFACTS, stored[stored.length - 1]!, input.vulnerabilities);
   }
+  const discardInputs = async () => {
+    if (stored.length) await env.ARTIFACTS.delete(stored).catch(() => undefined);
+  };
   const { environment, ...publicConfig } = cfg;
   const job: AdmittedJob = {
     id: jobId,
@@ -102,12 +105,10 @@ export async function submitAnalysis({
       ...(idempotencyKey ? { idempotencyKey, requestHash } : {}),
     })) as unknown as AdmitResult;
   } catch (err) {
-    if (stored.length) await env.ARTIFACTS.delete(stored).catch(() => undefined);
+    await discardInputs();
     throw err;
   }
-  if (!admitted.ok || admitted.replay) {
-    if (stored.length) await env.ARTIFACTS.delete(stored).catch(() => undefined);
-  }
+  if (!admitted.ok || admitted.replay) await discardInputs();
   if (!admitted.ok) throw refusalError(admitted.refusal);
   if (admitted.replay) {
     const existing = await findJob(env, db, auth.orgId, admitted.jobId);
