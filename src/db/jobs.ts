@@ -60,33 +60,26 @@ const NEW_JOB_COLUMNS = [
 /** A new job as the submission describes it; admission adds its max_cost (the hold it placed). */
 export type AdmittedJob = Omit<NewJobRecord, "maxCost" | "reachabilityVerdicts">;
 
-/** D1 binds at most 100 parameters per statement. */
-const JOB_ROWS_PER_STATEMENT = Math.floor(100 / NEW_JOB_COLUMNS.length);
-
 /**
- * Writes admitted jobs to D1 in one round trip (INSERT OR IGNORE by id: a retried write is a no-op,
- * and a job that has since moved on is never reset). Called by the Worker's hand-off and by the
- * ledger's job outbox.
+ * Writes admitted jobs to D1 in one statement (one JSON parameter expanded by json_each, so a round
+ * of any size is one statement and one round trip) and returns the ids it actually inserted:
+ * INSERT OR IGNORE by id, so a retried write is a no-op, a job that has since moved on is never
+ * reset, and RETURNING names only the rows that were missing. Called by the Worker's hand-off and
+ * by the ledger's job confirm drain, which queues exactly the jobs this reports as inserted.
  */
-export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promise<void> {
-  if (!jobs.length) return;
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < jobs.length; i += JOB_ROWS_PER_STATEMENT) {
-    const chunk = jobs.slice(i, i + JOB_ROWS_PER_STATEMENT);
-    const values = chunk.map(() => `(${NEW_JOB_COLUMNS.map(() => "?").join(", ")})`).join(", ");
-    const params = chunk.flatMap((j) => [
-      j.id, j.organizationId, j.userId, "queued", j.imageRef, j.imageDigest, j.sbomId, j.profile, j.configJson,
-      j.environmentJson, j.sbomKey, j.vulnerabilitiesKey, j.maxCost, j.estimatedDurationMinutes, j.reachabilityVerdicts ? 1 : 0, j.createdAt, j.createdAt,
-    ]);
-    statements.push(d1.prepare(`INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) VALUES ${values}`).bind(...params));
-  }
-  await d1.batch(statements);
-}
-
-/** Which of these job ids D1 has (one query; at most 100 ids, D1's bound-parameter limit). */
-export async function existingJobIds(d1: D1Database, ids: string[]): Promise<Set<string>> {
-  if (!ids.length) return new Set();
-  const { results } = await d1.prepare(`SELECT id FROM analysis_jobs WHERE id IN (${ids.map(() => "?").join(", ")})`).bind(...ids).all<{ id: string }>();
+export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promise<Set<string>> {
+  if (!jobs.length) return new Set();
+  const rows = jobs.map((j) => [
+    j.id, j.organizationId, j.userId, "queued", j.imageRef, j.imageDigest, j.sbomId, j.profile, j.configJson,
+    j.environmentJson, j.sbomKey, j.vulnerabilitiesKey, j.maxCost, j.estimatedDurationMinutes, j.reachabilityVerdicts ? 1 : 0, j.createdAt, j.createdAt,
+  ]);
+  const { results } = await d1
+    .prepare(
+      `INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")})
+       SELECT ${NEW_JOB_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true RETURNING id`,
+    )
+    .bind(JSON.stringify(rows))
+    .all<{ id: string }>();
   return new Set(results.map((r) => r.id));
 }
 
@@ -156,13 +149,14 @@ export async function updateActiveJob(
   return rows[0] ?? null;
 }
 
-/** The conditional update both updateActiveJob and updateActiveJobs run. */
-function activeJobUpdate(db: Database, jobId: string, statuses: JobStatus[], fields: ActiveJobUpdate["fields"], now: string) {
+/** The conditional update both updateActiveJob and updateActiveJobs run (one job, or several by id). */
+function activeJobUpdate(db: Database, ids: string | string[], statuses: JobStatus[], fields: ActiveJobUpdate["fields"], now: string) {
   const t = schema.analysisJobs;
+  const idMatch = typeof ids === "string" ? eq(t.id, ids) : sql`${t.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`;
   return db
     .update(t)
     .set({ ...fields, updatedAt: now })
-    .where(and(eq(t.id, jobId), inArray(t.status, statuses)));
+    .where(and(idMatch, inArray(t.status, statuses)));
 }
 
 export interface ActiveJobUpdate {
@@ -170,11 +164,21 @@ export interface ActiveJobUpdate {
   fields: Partial<Omit<NewJob, "id" | "status" | "organizationId">>;
 }
 
-/** Several conditional updates (as updateActiveJob) in one D1 round trip. */
+/**
+ * Several conditional updates (as updateActiveJob) in one D1 round trip. Jobs that get the same
+ * fields share one statement (a queue batch's dispatch marks are usually all alike), their ids
+ * one JSON parameter expanded by json_each.
+ */
 export async function updateActiveJobs(db: Database, updates: ActiveJobUpdate[], statuses: JobStatus[]): Promise<void> {
   if (!updates.length) return;
   const now = isoNow();
-  const [first, ...rest] = updates.map((u) => activeJobUpdate(db, u.jobId, statuses, u.fields, now));
+  const groups = new Map<string, { fields: ActiveJobUpdate["fields"]; ids: string[] }>();
+  for (const u of updates) {
+    const key = JSON.stringify(u.fields);
+    const group = groups.get(key) ?? groups.set(key, { fields: u.fields, ids: [] }).get(key)!;
+    group.ids.push(u.jobId);
+  }
+  const [first, ...rest] = [...groups.values()].map(({ fields, ids }) => activeJobUpdate(db, ids, statuses, fields, now));
   await db.batch([first!, ...rest]);
 }
 

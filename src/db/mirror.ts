@@ -1,6 +1,6 @@
 /**
- * Writes a ledger object's outbox to D1: entries become billing_events (INSERT OR IGNORE by id, so a
- * retried drain is a no-op) and the account snapshot updates the subscription row and the
+ * Writes a ledger object's outbox to D1 in one batch: entries become billing_events (a conflict on id
+ * does nothing, so a retried drain is a no-op) and the account snapshot updates the subscription row and the
  * organization's cached balance — never replacing a newer snapshot (ledger_version guard).
  */
 import { sql } from "drizzle-orm";
@@ -8,7 +8,10 @@ import { createDb, schema } from "./client.js";
 import type { AccountView, LedgerEntry } from "../ledger/interface.js";
 import { isoNow } from "../lib/time.js";
 
-const ROWS_PER_STATEMENT = 7;
+const BILLING_EVENT_COLUMNS = [
+  "id", "organization_id", "event_type", "description", "analysis_job_id", "credits_amount", "balance_after", "grant_amount",
+  "purchased_amount", "held_amount", "stripe_event_id", "stripe_object_id", "ledger_seq", "created_at",
+] as const;
 
 export async function mirrorLedger(d1: D1Database, account: AccountView, entries: LedgerEntry[]): Promise<void> {
   const db = createDb(d1);
@@ -16,37 +19,33 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
   const org = account.organization_id;
   // The ledger only exists for a known organization; make sure D1 has its row before the history
   // that references it (a ledger touched before the catalog row was written still mirrors).
-  const statements: unknown[] = [
-    db
-      .insert(schema.organizations)
-      .values({ id: org, name: `Organization ${org.slice(0, 8)}`, slug: `org-${org}`, createdAt: account.created_at, updatedAt: now })
-      .onConflictDoNothing(),
-  ];
+  const orgRow = db
+    .insert(schema.organizations)
+    .values({ id: org, name: `Organization ${org.slice(0, 8)}`, slug: `org-${org}`, createdAt: account.created_at, updatedAt: now })
+    .onConflictDoNothing();
   // Each entry's stripe_event_id is unique in D1; entries share an event only for its first effect.
+  // All entries go in as one JSON parameter expanded by json_each: one statement however many
+  // there are (bound parameters are limited to 100 per statement; one of them is enough).
   const seenStripe = new Set<string>();
-  // D1 allows 100 bound parameters per statement: billing_events has 14 columns, so 7 rows a statement.
   const rows = entries.map((e) => {
     const stripeEventId = e.stripe_event_id && !seenStripe.has(e.stripe_event_id) ? e.stripe_event_id : null;
     if (stripeEventId) seenStripe.add(stripeEventId);
-    return {
-      id: e.id,
-      organizationId: org,
-      eventType: e.type,
-      description: e.description,
-      analysisJobId: e.job_id,
-      creditsAmount: e.amount,
-      balanceAfter: e.balance_after,
-      grantAmount: e.grant_amount,
-      purchasedAmount: e.purchased_amount,
-      heldAmount: e.held_amount,
-      stripeEventId,
-      stripeObjectId: e.stripe_object_id,
-      ledgerSeq: e.seq,
-      createdAt: e.created_at,
-    };
+    return [
+      e.id, org, e.type, e.description, e.job_id, e.amount, e.balance_after, e.grant_amount,
+      e.purchased_amount, e.held_amount, stripeEventId, e.stripe_object_id, e.seq, e.created_at,
+    ];
   });
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    statements.push(db.insert(schema.billingEvents).values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing());
+  const statements: D1PreparedStatement[] = [toD1(d1, orgRow)];
+  if (rows.length) {
+    statements.push(
+      d1
+        .prepare(
+          `INSERT INTO billing_events (${BILLING_EVENT_COLUMNS.join(", ")})
+           SELECT ${BILLING_EVENT_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(JSON.stringify(rows)),
+    );
   }
   const sub = {
     id: account.subscription_id,
@@ -68,18 +67,24 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
   };
   const { id: _id, organizationId: _org, createdAt: _c, ...updatable } = sub;
   statements.push(
-    db
+    toD1(d1, db
       .insert(schema.subscriptions)
       .values(sub)
       .onConflictDoUpdate({
         target: schema.subscriptions.organizationId,
         set: updatable,
         setWhere: sql`${schema.subscriptions.ledgerVersion} < ${account.version}`,
-      }),
-    db
+      })),
+    toD1(d1, db
       .update(schema.organizations)
       .set({ creditBalance: account.balance, updatedAt: now })
-      .where(sql`${schema.organizations.id} = ${org}`),
+      .where(sql`${schema.organizations.id} = ${org}`)),
   );
-  await db.batch(statements as unknown as Parameters<typeof db.batch>[0]);
+  await d1.batch(statements);
+}
+
+/** A drizzle query as a D1 statement, so it can share one D1 batch with hand-written SQL. */
+function toD1(d1: D1Database, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql: text, params } = query.toSQL();
+  return d1.prepare(text).bind(...params);
 }

@@ -28,7 +28,7 @@ import { getTier, tierHas, type TierName, type SubscriptionStatus } from "../lib
 import { decideAdmission, rateLimitHeaders, type AdmissionState } from "./admission.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { mirrorLedger } from "../db/mirror.js";
-import { existingJobIds, insertNewJobs, type NewJobRecord } from "../db/jobs.js";
+import { insertNewJobs, type NewJobRecord } from "../db/jobs.js";
 import type { DispatchMessage } from "../queues/messages.js";
 
 /** How long past its test_timeout a hold may stay pending before the alarm voids it. */
@@ -43,7 +43,8 @@ export const OUTBOX_DELAY_MS = 250;
  * almost nothing). Readers of the history do not wait for it: they ask the object to flush first.
  */
 export const OUTBOX_MIN_INTERVAL_MS = 30_000;
-const OUTBOX_BATCH = 200;
+/** Entries per mirror round: one D1 statement each, however many (see mirrorLedger). */
+const OUTBOX_BATCH = 500;
 /**
  * How long after admission the outbox confirms a job reached D1 (the Worker's hand-off does that in
  * milliseconds; the confirm is the backstop for a hand-off lost with its isolate), and the least
@@ -696,9 +697,9 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   /**
-   * One confirm drain, oldest jobs first, 100 a round: one D1 read finds which of them the hand-off
-   * already wrote; the others are written (INSERT OR IGNORE) and their dispatch queued in one
-   * sendBatch; then the round leaves the outbox. Idempotent end to end: a job written twice is
+   * One confirm drain, oldest jobs first, 100 a round: one D1 statement writes those the hand-off
+   * did not (INSERT OR IGNORE … RETURNING id names them), their dispatch is queued in one sendBatch,
+   * then the round leaves the outbox. Idempotent end to end: a job written twice is
    * written once, and the consumer ignores a job that is no longer queued, so a duplicate dispatch
    * message (hand-off and confirm racing, or a retried round) does no harm. A job the hand-off wrote
    * but failed to queue is re-queued by the cron sweep (undispatched for 2 minutes).
@@ -711,10 +712,11 @@ export class OrgLedger extends DurableObject<Env> {
       const rows = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
       if (!rows.length) return total;
       const jobs = rows.map((r) => JSON.parse(r.record) as NewJobRecord);
-      const present = await existingJobIds(this.env.DB, jobs.map((j) => j.id));
-      const missing = jobs.filter((j) => !present.has(j.id));
+      // One statement confirms the round: INSERT OR IGNORE writes what D1 lacks and RETURNING
+      // names exactly those, which are the ones to queue.
+      const inserted = await insertNewJobs(this.env.DB, jobs);
+      const missing = jobs.filter((j) => inserted.has(j.id));
       if (missing.length) {
-        await insertNewJobs(this.env.DB, missing);
         await this.env.ANALYSIS_QUEUE.sendBatch(missing.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
       }
       this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
