@@ -109,6 +109,9 @@ export class OrgLedger extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     for (const stmt of LEDGER_SCHEMA) this.sql.exec(stmt);
+    const drains = this.sql.exec<{ mirror_at: number; jobs_at: number }>("SELECT mirror_at, jobs_at FROM drains WHERE id = 1").one();
+    this.lastDrainAt = drains.mirror_at;
+    this.lastJobDrainAt = drains.jobs_at;
   }
 
   // ------------------------------------------------------------------ public RPC methods
@@ -674,6 +677,7 @@ export class OrgLedger extends DurableObject<Env> {
   /** Mirrors unmirrored entries and the account snapshot to D1 (idempotent writes). */
   private async drain(): Promise<number> {
     this.lastDrainAt = this.now();
+    this.sql.exec("UPDATE drains SET mirror_at = ? WHERE id = 1", this.lastDrainAt);
     this.mirrorSince = null;
     let total = 0;
     for (;;) {
@@ -707,6 +711,7 @@ export class OrgLedger extends DurableObject<Env> {
   private async runJobDrain(): Promise<number> {
     this.jobsSince = null;
     this.lastJobDrainAt = this.now();
+    this.sql.exec("UPDATE drains SET jobs_at = ? WHERE id = 1", this.lastJobDrainAt);
     let total = 0;
     for (;;) {
       const rows = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
@@ -737,7 +742,7 @@ export class OrgLedger extends DurableObject<Env> {
     return Math.max((this.mirrorSince ?? 0) + OUTBOX_DELAY_MS, this.lastDrainAt + OUTBOX_MIN_INTERVAL_MS);
   }
 
-  /** When the job outbox is due for a confirm drain (in-memory times are 0 after eviction: due now). */
+  /** When the job outbox is due for a confirm drain (jobsSince is 0 after eviction: due by the last drain's time). */
   private jobsDueAt(): number {
     return Math.max((this.jobsSince ?? 0) + JOB_CONFIRM_DELAY_MS, this.lastJobDrainAt + JOB_CONFIRM_DELAY_MS);
   }

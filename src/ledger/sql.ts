@@ -66,4 +66,12 @@ export const LEDGER_SCHEMA = [
     job_id TEXT NOT NULL UNIQUE,
     record TEXT NOT NULL
   )`,
+  // When the outboxes last drained. Kept in storage, not only in memory: an object evicted while
+  // idle would otherwise come back with "never drained" and drain again at once.
+  `CREATE TABLE IF NOT EXISTS drains (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    mirror_at INTEGER NOT NULL DEFAULT 0,
+    jobs_at INTEGER NOT NULL DEFAULT 0
+  )`,
+  `INSERT OR IGNORE INTO drains (id) VALUES (1)`,
 ];
