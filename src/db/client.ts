@@ -17,3 +17,12 @@ export function createDb(d1: D1Database) {
 }
 
 export { schema };
+
+/**
+ * The SELECT that turns one bound JSON parameter — an array of rows, each an array of values in
+ * `columns` order — into rows for an INSERT: one statement for any number of rows, where D1 binds
+ * at most 100 parameters per statement.
+ */
+export function jsonRowsSelect(columns: readonly string[]): string {
+  return `SELECT ${columns.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true`;
+}

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client.js";
-import { schema } from "./client.js";
+import { jsonRowsSelect, schema } from "./client.js";
 import type { BillingState, JobRow, JobStatus } from "./schema.js";
 import { isoNow } from "../lib/time.js";
 
@@ -75,8 +75,7 @@ export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promi
   ]);
   const { results } = await d1
     .prepare(
-      `INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")})
-       SELECT ${NEW_JOB_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true RETURNING id`,
+      `INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) ${jsonRowsSelect(NEW_JOB_COLUMNS)} RETURNING id`,
     )
     .bind(JSON.stringify(rows))
     .all<{ id: string }>();

@@ -4,7 +4,7 @@
  * organization's cached balance — never replacing a newer snapshot (ledger_version guard).
  */
 import { sql } from "drizzle-orm";
-import { createDb, schema } from "./client.js";
+import { createDb, jsonRowsSelect, schema } from "./client.js";
 import type { AccountView, LedgerEntry } from "../ledger/interface.js";
 import { isoNow } from "../lib/time.js";
 
@@ -40,9 +40,7 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
     statements.push(
       d1
         .prepare(
-          `INSERT INTO billing_events (${BILLING_EVENT_COLUMNS.join(", ")})
-           SELECT ${BILLING_EVENT_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true
-           ON CONFLICT DO NOTHING`,
+          `INSERT INTO billing_events (${BILLING_EVENT_COLUMNS.join(", ")}) ${jsonRowsSelect(BILLING_EVENT_COLUMNS)} ON CONFLICT DO NOTHING`,
         )
         .bind(JSON.stringify(rows)),
     );
