@@ -164,6 +164,7 @@ export class OrgLedger extends DurableObject<Env> {
       if (!decision.ok) return { ok: false, refusal: decision.refusal };
       const hold = decision.hold;
       const metered = getTier(acct.tier).monthly_credit_limit !== null;
+      const verdicts = tierHas(acct.tier, "reachability_analysis");
       this.sql.exec(
         "INSERT INTO holds (job_id, amount, state, period_index, placed_at, deadline) VALUES (?, ?, 'pending', ?, ?, ?)",
         req.jobId,
@@ -194,7 +195,7 @@ export class OrgLedger extends DurableObject<Env> {
       }
       if (req.job) {
         if (req.job.id !== req.jobId || req.job.organizationId !== req.orgId) throw new Error("job record does not match the admission");
-        const record: NewJobRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: tierHas(acct.tier, "reachability_analysis") };
+        const record: NewJobRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts };
         this.sql.exec("INSERT INTO job_outbox (job_id, record) VALUES (?, ?)", req.jobId, JSON.stringify(record));
       }
       const limit = getTier(after.tier).monthly_analysis_limit ?? 0;
@@ -203,7 +204,7 @@ export class OrgLedger extends DurableObject<Env> {
         replay: false,
         jobId: req.jobId,
         hold,
-        verdicts: tierHas(acct.tier, "reachability_analysis"),
+        verdicts,
         rateLimit: rateLimitHeaders(this.admissionState(after), limit - after.period_analyses, now),
       };
     });
@@ -703,10 +704,10 @@ export class OrgLedger extends DurableObject<Env> {
   /**
    * One confirm drain, oldest jobs first, 100 a round: one D1 statement writes those the hand-off
    * did not (INSERT OR IGNORE … RETURNING id names them), their dispatch is queued in one sendBatch,
-   * then the round leaves the outbox. Idempotent end to end: a job written twice is
-   * written once, and the consumer ignores a job that is no longer queued, so a duplicate dispatch
-   * message (hand-off and confirm racing, or a retried round) does no harm. A job the hand-off wrote
-   * but failed to queue is re-queued by the cron sweep (undispatched for 2 minutes).
+   * then the round leaves the outbox. Idempotent end to end: a job written twice is written once,
+   * and the consumer ignores a job that is no longer queued, so a duplicate dispatch message
+   * (hand-off and confirm racing, or a retried round) does no harm. A job the hand-off wrote but
+   * failed to queue is re-queued by the cron sweep (undispatched for 2 minutes).
    */
   private async runJobDrain(): Promise<number> {
     this.jobsSince = null;
