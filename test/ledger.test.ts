@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { account, newOrg, submission } from "./support/orgs.js";
 import { ledgerFor } from "../src/ledger/client.js";
+import { OrgLedger } from "../src/ledger/durable_object.js";
+import { LEDGER_SCHEMA_VERSION } from "../src/ledger/sql.js";
 import type { AccountView, LedgerEntry } from "../src/ledger/interface.js";
 import { TEST_SECRETS } from "./support/secrets.js";
 
@@ -221,5 +223,33 @@ describe("operator path", () => {
     await expectEnvelope(await op(`/organizations/${org.orgId}/account`, undefined, "wrong-token"), 401, "UNAUTHORIZED");
     await expectEnvelope(await op(`/organizations/${org.orgId}/credits`, { credits: -5000, reason: "oops", pool: "grant" }), 409, "RESOURCE_CONFLICT");
     await expectEnvelope(await op(`/organizations/${org.orgId}/credits`, { credits: 1.5, reason: "x" }), 400, "VALIDATION_ERROR");
+  });
+});
+
+describe("the object's own schema", () => {
+  const indexes = (sql: SqlStorage) =>
+    sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").toArray().map((r) => r.name);
+
+  it("is applied once per version: a rebuilt object reads one row, an older stored version is upgraded", async () => {
+    const org = await newOrg();
+    await runInDurableObject(org.ledger, (_instance: OrgLedger, state) => {
+      const sql = state.storage.sql;
+      const all = indexes(sql);
+      expect(sql.exec("SELECT version FROM ledger_schema").one()).toEqual({ version: LEDGER_SCHEMA_VERSION });
+      // Current version: a rebuilt object does not run the schema (a dropped index stays dropped)…
+      sql.exec("DROP INDEX holds_pending");
+      new OrgLedger(state, env);
+      expect(indexes(sql)).not.toContain("holds_pending");
+      // …an older one does, and records the new version.
+      sql.exec("UPDATE ledger_schema SET version = ?", LEDGER_SCHEMA_VERSION - 1);
+      new OrgLedger(state, env);
+      expect(indexes(sql)).toEqual(all);
+      expect(sql.exec("SELECT version FROM ledger_schema").one()).toEqual({ version: LEDGER_SCHEMA_VERSION });
+      // An object from before versioning (no ledger_schema table) is upgraded the same way.
+      sql.exec("DROP TABLE ledger_schema");
+      new OrgLedger(state, env);
+      expect(sql.exec("SELECT version FROM ledger_schema").one()).toEqual({ version: LEDGER_SCHEMA_VERSION });
+    });
+    expect((await account(org.orgId)).tier).toBe("free"); // the object's data survived every rebuild
   });
 });

@@ -10,7 +10,7 @@
  * Entries reach D1 `billing_events` through an outbox drained by the alarm.
  */
 import { DurableObject } from "cloudflare:workers";
-import { LEDGER_SCHEMA } from "./sql.js";
+import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION } from "./sql.js";
 import type {
   AccountView,
   AdmitRequest,
@@ -108,10 +108,13 @@ export class OrgLedger extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    for (const stmt of LEDGER_SCHEMA) this.sql.exec(stmt);
-    const drains = this.sql.exec<{ mirror_at: number; jobs_at: number }>("SELECT mirror_at, jobs_at FROM drains WHERE id = 1").one();
-    this.lastDrainAt = drains.mirror_at;
-    this.lastJobDrainAt = drains.jobs_at;
+    let state = this.storedState();
+    if (!state || state.version < LEDGER_SCHEMA_VERSION) {
+      for (const stmt of LEDGER_SCHEMA) this.sql.exec(stmt);
+      state = this.storedState()!;
+    }
+    this.lastDrainAt = state.mirror_at;
+    this.lastJobDrainAt = state.jobs_at;
   }
 
   // ------------------------------------------------------------------ public RPC methods
@@ -450,6 +453,17 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** Schema version and last drain times, in one read; null before the schema exists. */
+  private storedState(): { version: number; mirror_at: number; jobs_at: number } | null {
+    try {
+      return this.sql
+        .exec<{ version: number; mirror_at: number; jobs_at: number }>("SELECT s.version, d.mirror_at, d.jobs_at FROM ledger_schema s, drains d")
+        .one();
+    } catch {
+      return null; // no such table yet
+    }
+  }
 
   private now(): number {
     return this.clock ?? Date.now();

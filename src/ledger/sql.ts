@@ -1,4 +1,12 @@
-/** The ledger object's own SQLite schema (Durable Object storage, not D1). */
+/**
+ * The ledger object's own SQLite schema (Durable Object storage, not D1). Every statement is
+ * idempotent; an object runs them when its stored schema version is older than this one (a new
+ * object, or one created by an older deploy), so bump the version with every change here. A
+ * current object is constructed with one read instead of the whole list (objects are evicted when
+ * idle and rebuilt on their next request).
+ */
+export const LEDGER_SCHEMA_VERSION = 1;
+
 export const LEDGER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS account (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -74,4 +82,6 @@ export const LEDGER_SCHEMA = [
     jobs_at INTEGER NOT NULL DEFAULT 0
   )`,
   `INSERT OR IGNORE INTO drains (id) VALUES (1)`,
+  `CREATE TABLE IF NOT EXISTS ledger_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
+  `INSERT OR REPLACE INTO ledger_schema (id, version) VALUES (1, ${LEDGER_SCHEMA_VERSION})`,
 ];
