@@ -152,6 +152,9 @@ describe("the job outbox: admission records the job, D1 and dispatch follow", ()
     await org.ledger.setClockForTesting(Date.now() + 60_000); // a driven alarm drains what is pending
     expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
     expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
+    // …and its hold_placed entry, which the lost hand-off would have written with it.
+    const entry = await env.DB.prepare("SELECT event_type, held_amount FROM billing_events WHERE analysis_job_id = ?").bind(job_id).first();
+    expect(entry).toEqual({ event_type: "hold_placed", held_amount: 11 });
     expect(await flushJobs(org.orgId)).toBe(0);
   });
 

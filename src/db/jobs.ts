@@ -64,22 +64,25 @@ export type AdmittedJob = Omit<NewJobRecord, "maxCost" | "reachabilityVerdicts">
  * Writes admitted jobs to D1 in one statement (one JSON parameter expanded by json_each, so a round
  * of any size is one statement and one round trip) and returns the ids it actually inserted:
  * INSERT OR IGNORE by id, so a retried write is a no-op, a job that has since moved on is never
- * reset, and RETURNING names only the rows that were missing. Called by the Worker's hand-off and
- * by the ledger's job confirm drain, which queues exactly the jobs this reports as inserted.
+ * reset, and RETURNING names only the rows that were missing. The ledger's job confirm drain calls it
+ * and queues exactly the jobs it reports as inserted; the Worker's hand-off runs the same statement
+ * in its own batch (writeHandOff).
  */
 export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promise<Set<string>> {
   if (!jobs.length) return new Set();
+  const { results } = await newJobsStatement(d1, jobs).all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}
+
+/** The statement insertNewJobs runs, for a D1 batch that writes more with it (the hand-off's). */
+export function newJobsStatement(d1: D1Database, jobs: NewJobRecord[]): D1PreparedStatement {
   const rows = jobs.map((j) => [
     j.id, j.organizationId, j.userId, "queued", j.imageRef, j.imageDigest, j.sbomId, j.profile, j.configJson,
     j.environmentJson, j.sbomKey, j.vulnerabilitiesKey, j.maxCost, j.estimatedDurationMinutes, j.reachabilityVerdicts ? 1 : 0, j.createdAt, j.createdAt,
   ]);
-  const { results } = await d1
-    .prepare(
-      `INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) ${jsonRowsSelect(NEW_JOB_COLUMNS)} RETURNING id`,
-    )
-    .bind(JSON.stringify(rows))
-    .all<{ id: string }>();
-  return new Set(results.map((r) => r.id));
+  return d1
+    .prepare(`INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) ${jsonRowsSelect(NEW_JOB_COLUMNS)} RETURNING id`)
+    .bind(JSON.stringify(rows));
 }
 
 /** A job of one organization; another organization's id is indistinguishable from a missing one. */

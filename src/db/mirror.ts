@@ -1,10 +1,13 @@
 /**
- * Writes a ledger object's outbox to D1 in one batch: entries become billing_events (a conflict on id
- * does nothing, so a retried drain is a no-op) and the account snapshot updates the subscription row and the
- * organization's cached balance — never replacing a newer snapshot (ledger_version guard).
+ * The ledger's history and account snapshots in D1. Entries become billing_events (a conflict on id
+ * does nothing, so a retried or doubled write is a no-op); a snapshot updates the subscription row
+ * and the organization's cached balance, never replacing a newer one (ledger_version guard). Two
+ * writers use it: a ledger object's own outbox drain (one organization), and the Worker's job
+ * hand-off (admissions of many organizations in one round with their job rows; the snapshots of
+ * the organizations that have gone quiet in one batch).
  */
-import { sql } from "drizzle-orm";
-import { createDb, jsonRowsSelect, schema } from "./client.js";
+import { jsonRowsSelect } from "./client.js";
+import { newJobsStatement, type NewJobRecord } from "./jobs.js";
 import type { AccountView, LedgerEntry } from "../ledger/interface.js";
 import { isoNow } from "../lib/time.js";
 
@@ -12,22 +15,61 @@ const BILLING_EVENT_COLUMNS = [
   "id", "organization_id", "event_type", "description", "analysis_job_id", "credits_amount", "balance_after", "grant_amount",
   "purchased_amount", "held_amount", "stripe_event_id", "stripe_object_id", "ledger_seq", "created_at",
 ] as const;
+const ORGANIZATION_COLUMNS = ["id", "name", "slug", "created_at", "updated_at"] as const;
+const SUBSCRIPTION_COLUMNS = [
+  "id", "organization_id", "tier", "status", "monthly_analysis_limit", "monthly_credit_limit", "current_period_analyses",
+  "current_period_credits_used", "current_period_start", "current_period_end", "trial_end", "cancel_at_period_end",
+  "stripe_subscription_id", "ledger_version", "created_at", "updated_at",
+] as const;
+const SUBSCRIPTION_UPDATED = SUBSCRIPTION_COLUMNS.filter((c) => c !== "id" && c !== "organization_id" && c !== "created_at");
 
+/** Mirrors one ledger object's pending entries and its account snapshot to D1 in one batch. */
 export async function mirrorLedger(d1: D1Database, account: AccountView, entries: LedgerEntry[]): Promise<void> {
-  const db = createDb(d1);
-  const now = isoNow();
   const org = account.organization_id;
-  // The ledger only exists for a known organization; make sure D1 has its row before the history
-  // that references it (a ledger touched before the catalog row was written still mirrors).
-  const orgRow = db
-    .insert(schema.organizations)
-    .values({ id: org, name: `Organization ${org.slice(0, 8)}`, slug: `org-${org}`, createdAt: account.created_at, updatedAt: now })
-    .onConflictDoNothing();
-  // Each entry's stripe_event_id is unique in D1; entries share an event only for its first effect.
-  // All entries go in as one JSON parameter expanded by json_each: one statement however many
-  // there are (bound parameters are limited to 100 per statement; one of them is enough).
+  await d1.batch([
+    organizationRows(d1, [account]),
+    ...(entries.length ? [entryRows(d1, entries.map((entry) => ({ org, entry })))] : []),
+    ...snapshotStatements(d1, [account]),
+  ]);
+}
+
+/**
+ * Writes a hand-off round in one D1 batch (atomic): the jobs (INSERT OR IGNORE) and their
+ * hold_placed entries, for any number of organizations. Returns the ids of the jobs it inserted
+ * (those D1 did not have yet). Their organizations exist: the request that admitted a job
+ * provisioned its organization first.
+ */
+export async function writeHandOff(d1: D1Database, round: readonly { job: NewJobRecord; entry: LedgerEntry }[]): Promise<Set<string>> {
+  if (!round.length) return new Set();
+  const results = await d1.batch<{ id: string }>([
+    newJobsStatement(d1, round.map((r) => r.job)),
+    entryRows(d1, round.map(({ job, entry }) => ({ org: job.organizationId, entry }))),
+  ]);
+  return new Set(results[0]!.results.map((r) => r.id));
+}
+
+/** Account snapshots of any number of organizations in one batch (each kept only if newer than D1's). */
+export async function writeSnapshots(d1: D1Database, accounts: AccountView[]): Promise<void> {
+  if (accounts.length) await d1.batch(snapshotStatements(d1, accounts));
+}
+
+/** Organization rows where missing (a ledger's history references its organization). */
+function organizationRows(d1: D1Database, accounts: AccountView[]): D1PreparedStatement {
+  const now = isoNow();
+  return insertRows(d1, "organizations", ORGANIZATION_COLUMNS, accounts.map((a) => {
+    const org = a.organization_id;
+    return [org, `Organization ${org.slice(0, 8)}`, `org-${org}`, a.created_at, now];
+  }), "ON CONFLICT DO NOTHING");
+}
+
+/**
+ * Entries as billing_events, one JSON parameter (json_each) however many: D1 binds at most 100
+ * parameters per statement. Each stripe_event_id is unique in D1; entries share an event only for
+ * its first effect.
+ */
+function entryRows(d1: D1Database, entries: { org: string; entry: LedgerEntry }[]): D1PreparedStatement {
   const seenStripe = new Set<string>();
-  const rows = entries.map((e) => {
+  const rows = entries.map(({ org, entry: e }) => {
     const stripeEventId = e.stripe_event_id && !seenStripe.has(e.stripe_event_id) ? e.stripe_event_id : null;
     if (stripeEventId) seenStripe.add(stripeEventId);
     return [
@@ -35,54 +77,30 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
       e.purchased_amount, e.held_amount, stripeEventId, e.stripe_object_id, e.seq, e.created_at,
     ];
   });
-  const statements: D1PreparedStatement[] = [toD1(d1, orgRow)];
-  if (rows.length) {
-    statements.push(
-      d1
-        .prepare(
-          `INSERT INTO billing_events (${BILLING_EVENT_COLUMNS.join(", ")}) ${jsonRowsSelect(BILLING_EVENT_COLUMNS)} ON CONFLICT DO NOTHING`,
-        )
-        .bind(JSON.stringify(rows)),
-    );
-  }
-  const sub = {
-    id: account.subscription_id,
-    organizationId: org,
-    tier: account.tier,
-    status: account.status,
-    monthlyAnalysisLimit: account.monthly_analysis_limit,
-    monthlyCreditLimit: account.monthly_credit_limit,
-    currentPeriodAnalyses: account.current_period_analyses,
-    currentPeriodCreditsUsed: account.current_period_credits_used,
-    currentPeriodStart: account.current_period_start,
-    currentPeriodEnd: account.current_period_end,
-    trialEnd: account.trial_end,
-    cancelAtPeriodEnd: account.cancel_at_period_end,
-    stripeSubscriptionId: account.stripe_subscription_id,
-    ledgerVersion: account.version,
-    createdAt: account.created_at,
-    updatedAt: now,
-  };
-  const { id: _id, organizationId: _org, createdAt: _c, ...updatable } = sub;
-  statements.push(
-    toD1(d1, db
-      .insert(schema.subscriptions)
-      .values(sub)
-      .onConflictDoUpdate({
-        target: schema.subscriptions.organizationId,
-        set: updatable,
-        setWhere: sql`${schema.subscriptions.ledgerVersion} < ${account.version}`,
-      })),
-    toD1(d1, db
-      .update(schema.organizations)
-      .set({ creditBalance: account.balance, updatedAt: now })
-      .where(sql`${schema.organizations.id} = ${org}`)),
-  );
-  await d1.batch(statements);
+  return insertRows(d1, "billing_events", BILLING_EVENT_COLUMNS, rows, "ON CONFLICT DO NOTHING");
 }
 
-/** A drizzle query as a D1 statement, so it can share one D1 batch with hand-written SQL. */
-function toD1(d1: D1Database, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
-  const { sql: text, params } = query.toSQL();
-  return d1.prepare(text).bind(...params);
+/** The subscription rows, then the cached balances, each following only a snapshot newer than D1's. */
+function snapshotStatements(d1: D1Database, accounts: AccountView[]): D1PreparedStatement[] {
+  const now = isoNow();
+  return [
+    insertRows(d1, "subscriptions", SUBSCRIPTION_COLUMNS, accounts.map((a) => [
+      a.subscription_id, a.organization_id, a.tier, a.status, a.monthly_analysis_limit, a.monthly_credit_limit, a.current_period_analyses,
+      a.current_period_credits_used, a.current_period_start, a.current_period_end, a.trial_end, a.cancel_at_period_end ? 1 : 0,
+      a.stripe_subscription_id, a.version, a.created_at, now,
+    ]), `ON CONFLICT (organization_id) DO UPDATE SET ${SUBSCRIPTION_UPDATED.map((c) => `${c} = excluded.${c}`).join(", ")}
+       WHERE subscriptions.ledger_version < excluded.ledger_version`),
+    // The cached balance follows the snapshot that is now in subscriptions, never an older one.
+    d1
+      .prepare(
+        `UPDATE organizations SET credit_balance = s.value ->> 1, updated_at = ? FROM json_each(?) AS s
+         WHERE organizations.id = s.value ->> 0
+           AND (SELECT ledger_version FROM subscriptions WHERE organization_id = organizations.id) = s.value ->> 2`,
+      )
+      .bind(now, JSON.stringify(accounts.map((a) => [a.organization_id, a.balance, a.version]))),
+  ];
+}
+
+function insertRows(d1: D1Database, table: string, columns: readonly string[], rows: unknown[][], conflict: string): D1PreparedStatement {
+  return d1.prepare(`INSERT INTO ${table} (${columns.join(", ")}) ${jsonRowsSelect(columns)} ${conflict}`).bind(JSON.stringify(rows));
 }

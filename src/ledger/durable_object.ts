@@ -7,7 +7,8 @@
  * settlement posts the actual cost and releases the rest; void releases it all — each exactly once,
  * keyed by job id. Balance = unexpired plan grant + purchased credits; spending draws the grant first.
  * Every change is an immutable entry; Σ amount = balance and Σ held_amount = active holds, always.
- * Entries reach D1 `billing_events` through an outbox drained by the alarm.
+ * Entries reach D1 `billing_events` through an outbox drained by the alarm — except an admission's,
+ * which the Worker's hand-off writes together with the job (see admit and confirmHandOff).
  */
 import { DurableObject } from "cloudflare:workers";
 import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION } from "./sql.js";
@@ -56,6 +57,14 @@ export const JOB_CONFIRM_DELAY_MS = 30_000;
 /** Jobs per outbox round: one queue sendBatch takes at most 100 messages. */
 const JOB_BATCH = 100;
 const OUTBOX_RETRY_MS = 5_000;
+/**
+ * `entries.mirrored`: 0 waits for the ledger's own mirror drain; 1 is in D1, or is an admission's
+ * hold_placed that the Worker's hand-off carries to D1 with its job. Such an entry's job stays in
+ * the job outbox until the hand-off confirms it (confirmInTx): that row is the backstop, and when the
+ * outbox confirms the job itself, the entry goes back to 0 and the mirror drain writes it.
+ */
+const UNMIRRORED = 0;
+const MIRRORED = 1;
 
 type AccountRow = {
   organization_id: string;
@@ -100,9 +109,8 @@ export class OrgLedger extends DurableObject<Env> {
   private lastDrainAt = 0;
   private jobDrain: Promise<number> | null = null;
   private lastJobDrainAt = 0;
-  /** When the oldest unmirrored entry / unconfirmed job was written (null: none since the last drain). */
+  /** When the oldest entry waiting for the mirror drain was written (null: none since the last drain). */
   private mirrorSince: number | null = null;
-  private jobsSince: number | null = null;
   private jobOutboxPaused = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -137,6 +145,7 @@ export class OrgLedger extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): AdmitResult => {
       const now = this.now();
       const acct = this.ensure(req.orgId);
+      if (req.confirmed?.length) this.confirmInTx(req.confirmed);
 
       if (req.idempotencyKey) {
         const prior = this.sql
@@ -177,7 +186,9 @@ export class OrgLedger extends DurableObject<Env> {
         now + req.testTimeoutSeconds * 1000 + HOLD_MARGIN_MS,
       );
       const counted = { ...acct, period_analyses: acct.period_analyses + 1 };
-      const after = this.post(counted, {
+      // With a job, the Worker's hand-off writes this entry to D1 along with the job row and
+      // confirms both back (confirmInTx); until then the job's outbox row is the backstop.
+      const { account: after, entry } = this.post(counted, {
         type: "hold_placed",
         grant: 0,
         purchased: 0,
@@ -186,7 +197,7 @@ export class OrgLedger extends DurableObject<Env> {
         description: metered
           ? `Held ${hold} credits for analysis job ${req.jobId} (its maximum cost)`
           : `Analysis job ${req.jobId} admitted (unmetered plan: nothing held)`,
-      });
+      }, req.job ? MIRRORED : UNMIRRORED);
       if (req.idempotencyKey) {
         this.sql.exec(
           "INSERT INTO idempotency (key, request_hash, job_id, expires_at) VALUES (?, ?, ?, ?)",
@@ -209,13 +220,30 @@ export class OrgLedger extends DurableObject<Env> {
         hold,
         verdicts,
         rateLimit: rateLimitHeaders(this.admissionState(after), limit - after.period_analyses, now),
+        ...(req.job ? { holdEntry: entry } : {}),
       };
     });
     if (result.ok && !result.replay) {
-      if (req.job) this.jobsSince ??= this.now();
-      await this.wakeBy(Math.min(this.mirrorDueAt(), req.job ? this.jobsDueAt() : Infinity));
+      // This job is the newest in the outbox: if an alarm is already set, it is set for an older one.
+      const confirmBy = req.job ? Math.max(this.now(), this.lastJobDrainAt) + JOB_CONFIRM_DELAY_MS : Infinity;
+      await this.wakeBy(Math.min(this.mirrorSince !== null ? this.mirrorDueAt() : Infinity, confirmBy));
     }
     return result;
+  }
+
+  /**
+   * The Worker's hand-off wrote these jobs of the organization to D1 and the dispatch queue, with
+   * their hold_placed entries: they leave the outbox, and the alarm moves back to the next real
+   * deadline, so a busy spell ends without a drain of the object's own. The organization has gone
+   * quiet, so the answer is its account, which the hand-off writes to D1 as its snapshot. Most
+   * confirmations instead ride on the organization's next admission (AdmitRequest.confirmed).
+   */
+  async confirmHandOff(orgId: string, jobIds: string[]): Promise<AccountView | null> {
+    const acct = this.account();
+    if (!acct || acct.organization_id !== orgId) return null;
+    if (jobIds.length) this.ctx.storage.transactionSync(() => this.confirmInTx(jobIds));
+    await this.schedule(true);
+    return this.view(acct);
   }
 
   /**
@@ -228,6 +256,7 @@ export class OrgLedger extends DurableObject<Env> {
     let total = 0;
     do total += await this.drainJobs();
     while (this.pendingJobs());
+    await this.schedule(); // their entries now wait for the mirror drain
     return total;
   }
 
@@ -439,11 +468,10 @@ export class OrgLedger extends DurableObject<Env> {
       // not turn the 30-second mirror into a per-alarm one. A test clock drives everything at once.
       // When one is due the other goes along: the alarm is already paid for.
       const driven = this.clock !== null;
-      const jobs = !this.jobOutboxPaused && this.pendingJobs();
-      const mirror = this.unmirrored();
-      const due = driven || (jobs && now >= this.jobsDueAt()) || (mirror && now >= this.mirrorDueAt());
-      if (due && jobs) await this.drainJobs();
-      if (due && mirror) await this.drain();
+      const jobsDue = this.jobOutboxPaused ? null : this.jobsDueAt();
+      const due = driven || (jobsDue !== null && now >= jobsDue) || (this.unmirrored() && now >= this.mirrorDueAt());
+      if (due && jobsDue !== null) await this.drainJobs();
+      if (due && this.unmirrored()) await this.drain();
     } catch (err) {
       console.error(JSON.stringify({ msg: "ledger outbox drain failed", org: acct.organization_id, error: String(err) }));
       await this.setAlarmAt(this.now() + OUTBOX_RETRY_MS);
@@ -611,7 +639,7 @@ export class OrgLedger extends DurableObject<Env> {
    * Applies an entry to the account and appends it: the only place balances change. `acct` may carry
    * a changed analyses counter, written in the same statement. Returns the account as it now is.
    */
-  private post(acct: AccountRow, e: EntryInput): AccountRow {
+  private post(acct: AccountRow, e: EntryInput, mirrored = UNMIRRORED): { account: AccountRow; entry: LedgerEntry } {
     const grant = acct.grant_remaining + e.grant;
     const purchased = acct.purchased_balance + e.purchased;
     const held = acct.held + e.held;
@@ -624,26 +652,56 @@ export class OrgLedger extends DurableObject<Env> {
       held,
       acct.period_analyses,
     );
-    this.sql.exec(
-      `INSERT INTO entries (id, type, amount, grant_amount, purchased_amount, held_amount, balance_after, held_after, job_id,
-         op_id, stripe_event_id, stripe_object_id, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      crypto.randomUUID(),
-      e.type,
-      e.grant + e.purchased,
-      e.grant,
-      e.purchased,
-      e.held,
-      grant + purchased,
-      held,
-      e.jobId ?? null,
-      e.opId ?? null,
-      e.stripeEventId ?? null,
-      e.stripeObjectId ?? null,
-      e.description,
-      this.now(),
-    );
-    this.mirrorSince ??= this.now();
-    return { ...acct, grant_remaining: grant, purchased_balance: purchased, held, version: acct.version + 1 };
+    const entry: Omit<LedgerEntry, "seq" | "created_at"> = {
+      id: crypto.randomUUID(),
+      type: e.type,
+      amount: e.grant + e.purchased,
+      grant_amount: e.grant,
+      purchased_amount: e.purchased,
+      held_amount: e.held,
+      balance_after: grant + purchased,
+      held_after: held,
+      job_id: e.jobId ?? null,
+      stripe_event_id: e.stripeEventId ?? null,
+      stripe_object_id: e.stripeObjectId ?? null,
+      description: e.description,
+    };
+    const now = this.now();
+    const { seq } = this.sql
+      .exec<{ seq: number }>(
+        `INSERT INTO entries (id, type, amount, grant_amount, purchased_amount, held_amount, balance_after, held_after, job_id,
+           op_id, stripe_event_id, stripe_object_id, description, created_at, mirrored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING seq`,
+        entry.id,
+        entry.type,
+        entry.amount,
+        entry.grant_amount,
+        entry.purchased_amount,
+        entry.held_amount,
+        entry.balance_after,
+        entry.held_after,
+        entry.job_id,
+        e.opId ?? null,
+        entry.stripe_event_id,
+        entry.stripe_object_id,
+        entry.description,
+        now,
+        mirrored,
+      )
+      .one();
+    if (mirrored === UNMIRRORED) this.mirrorSince ??= now;
+    return {
+      account: { ...acct, grant_remaining: grant, purchased_balance: purchased, held, version: acct.version + 1 },
+      entry: { ...entry, seq, created_at: iso(now) },
+    };
+  }
+
+  /**
+   * Jobs the Worker's hand-off wrote to D1 and queued, with their hold_placed entries: out of the
+   * outbox. Jobs already confirmed (or confirmed by the outbox itself) are no-ops.
+   */
+  private confirmInTx(jobIds: string[]): void {
+    this.sql.exec("DELETE FROM job_outbox WHERE job_id IN (SELECT value FROM json_each(?))", JSON.stringify(jobIds));
   }
 
   private bumpVersion(): void {
@@ -694,6 +752,10 @@ export class OrgLedger extends DurableObject<Env> {
     this.lastDrainAt = this.now();
     this.sql.exec("UPDATE drains SET mirror_at = ? WHERE id = 1", this.lastDrainAt);
     this.mirrorSince = null;
+    // Entries the hand-off is still carrying go too (a reader of the history asked): written twice, stored once.
+    this.sql.exec(
+      "UPDATE entries SET mirrored = 0 WHERE type = 'hold_placed' AND mirrored = 1 AND job_id IN (SELECT job_id FROM job_outbox)",
+    );
     let total = 0;
     for (;;) {
       const rows = this.sql
@@ -724,7 +786,6 @@ export class OrgLedger extends DurableObject<Env> {
    * failed to queue is re-queued by the cron sweep (undispatched for 2 minutes).
    */
   private async runJobDrain(): Promise<number> {
-    this.jobsSince = null;
     this.lastJobDrainAt = this.now();
     this.sql.exec("UPDATE drains SET jobs_at = ? WHERE id = 1", this.lastJobDrainAt);
     let total = 0;
@@ -740,6 +801,11 @@ export class OrgLedger extends DurableObject<Env> {
         await this.env.ANALYSIS_QUEUE.sendBatch(missing.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
       }
       this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
+      // The hand-off did not confirm them, so it may not have written their entries either: the
+      // mirror drain does (a doubled write is a no-op).
+      const ids = JSON.stringify(jobs.map((j) => j.id));
+      this.sql.exec("UPDATE entries SET mirrored = 0 WHERE type = 'hold_placed' AND mirrored = 1 AND job_id IN (SELECT value FROM json_each(?))", ids);
+      this.mirrorSince ??= this.now();
       total += missing.length;
     }
   }
@@ -757,9 +823,16 @@ export class OrgLedger extends DurableObject<Env> {
     return Math.max((this.mirrorSince ?? 0) + OUTBOX_DELAY_MS, this.lastDrainAt + OUTBOX_MIN_INTERVAL_MS);
   }
 
-  /** When the job outbox is due for a confirm drain (jobsSince is 0 after eviction: due by the last drain's time). */
-  private jobsDueAt(): number {
-    return Math.max((this.jobsSince ?? 0) + JOB_CONFIRM_DELAY_MS, this.lastJobDrainAt + JOB_CONFIRM_DELAY_MS);
+  /**
+   * When the job outbox is due for a confirm drain (null: empty): JOB_CONFIRM_DELAY_MS after its
+   * oldest job was admitted, and no sooner than that after the last drain.
+   */
+  private jobsDueAt(): number | null {
+    const oldest = this.sql
+      .exec<{ at: string | null }>("SELECT json_extract(record, '$.createdAt') AS at FROM job_outbox ORDER BY seq LIMIT 1")
+      .toArray()[0];
+    if (!oldest) return null;
+    return Math.max(oldest.at ? Date.parse(oldest.at) : 0, this.lastJobDrainAt) + JOB_CONFIRM_DELAY_MS;
   }
 
   /** Makes sure an alarm fires no later than `at` (no storage work when one already does). */
@@ -775,7 +848,8 @@ export class OrgLedger extends DurableObject<Env> {
     const now = this.now();
     const candidates: number[] = [];
     if (this.unmirrored()) candidates.push(Math.max(now, this.mirrorDueAt()));
-    if (this.pendingJobs()) candidates.push(Math.max(now, this.jobsDueAt()));
+    const jobsDue = this.jobsDueAt();
+    if (jobsDue !== null) candidates.push(Math.max(now, jobsDue));
     const hold = this.sql.exec<{ d: number | null }>("SELECT MIN(deadline) AS d FROM holds WHERE state = 'pending'").one();
     if (hold.d !== null) candidates.push(hold.d);
     if (!acct.stripe_managed) candidates.push(acct.period_end);

@@ -81,7 +81,13 @@ export interface AdmitRequest {
    * D1 and queued for dispatch by the object's job outbox.
    */
   job?: AdmittedJob;
+  /**
+   * Earlier jobs of this organization that the Worker's hand-off has since written to D1 and queued,
+   * with their entries (see OrgLedger.confirmHandOff): confirmed in this admission's transaction.
+   */
+  confirmed?: string[];
 }
+
 
 export interface Refusal {
   code: "FORBIDDEN" | "QUOTA_EXCEEDED" | "RESOURCE_CONFLICT";
@@ -100,6 +106,8 @@ export type AdmitResult =
       /** Whether the tier at admission unlocks runtime verdicts (new admissions only). */
       verdicts?: boolean;
       rateLimit?: Record<string, string>;
+      /** New admissions with a job: its hold_placed entry, which the Worker's hand-off writes to D1 with the job. */
+      holdEntry?: LedgerEntry;
     }
   | { ok: false; refusal: Refusal };
 

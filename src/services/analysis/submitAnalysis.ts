@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client.js";
 import type { JobRow } from "../../db/schema.js";
 import { getJob, type AdmittedJob, type NewJobRecord } from "../../db/jobs.js";
-import { handOffJob } from "../../queues/handoff.js";
+import { handOffJob, returnConfirmations, takeConfirmations } from "../../queues/handoff.js";
 import type { Config } from "../../env.js";
 import type { RequestContext } from "../../middleware/auth.js";
 import { ApiError } from "../../errors/api-error.js";
@@ -95,6 +95,7 @@ export async function submitAnalysis({
     createdAt: isoNow(),
   };
   let admitted: AdmitResult;
+  const confirmed = takeConfirmations(auth.orgId);
   try {
     admitted = (await ledger.admit({
       orgId: auth.orgId,
@@ -102,9 +103,11 @@ export async function submitAnalysis({
       features: { fuzzing: cfg.enable_fuzzing, profiling: cfg.enable_profiling, code_coverage: cfg.enable_code_coverage },
       testTimeoutSeconds: cfg.test_timeout,
       job,
+      confirmed,
       ...(idempotencyKey ? { idempotencyKey, requestHash } : {}),
     })) as unknown as AdmitResult;
   } catch (err) {
+    returnConfirmations(auth.orgId, confirmed);
     await discardInputs();
     throw err;
   }
@@ -117,7 +120,7 @@ export async function submitAnalysis({
   }
   // The ledger records the hold as the job's max_cost (0 on unmetered plans) and decided its verdicts.
   const record: NewJobRecord = { ...job, maxCost: admitted.hold, reachabilityVerdicts: admitted.verdicts ?? false };
-  handOffJob(env, ctx, record);
+  if (admitted.holdEntry) handOffJob(env, ctx, { job: record, entry: admitted.holdEntry });
   return { job: { ...record, status: "queued" }, replay: false, rateLimit: admitted.rateLimit ?? {} };
 }
 
