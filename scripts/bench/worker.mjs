@@ -5,8 +5,15 @@
 //
 // Every admission phase is followed by a wait until the runner stand-in has received every job the
 // phase admitted, so no phase pays for the previous one's dispatch backlog; "sustained" is admitted
-// jobs / (phase + that wait). Each of BENCH_ROUNDS (default 4) rounds measures /health and then the
-// 1- and 100-organization phases, alternating which goes first; ratios are taken within a round.
+// jobs / (phase + that wait). Before the rounds, one short phase of each kind (BENCH_WARMUP_SECONDS,
+// default 5) measures first touch apart: the 100 organizations' first busy spell. Each of
+// BENCH_ROUNDS (default 4) rounds measures /health and then the 1- and 100-organization phases,
+// alternating which goes first; ratios are taken within a round.
+//
+// Last, the floor: the Worker is stopped and a bare Worker (scripts/bench/floor) doing one Durable
+// Object write per request is measured with writes to 1 object and spread over 100
+// (BENCH_FLOOR_ROUNDS rounds, default 4), to show what local workerd itself charges for spreading
+// writes over objects, next to what the service's admissions pay for it.
 //
 // wrangler dev attaches its local observability collector to every Worker it runs, whatever
 // wrangler.toml says: a streaming tail of every invocation (request, Durable Object call, D1 query,
@@ -141,9 +148,10 @@ response = function(status) counts[status] = (counts[status] or 0) + 1 end
 // thread runs all of their JavaScript), per request: less noisy than throughput on a shared machine,
 // and it shows where the Worker's thread goes. wrangler's proxy is the workerd listening on PORT.
 const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim() || 100);
+let proxyPort = PORT;
 function workerdPids() {
   const rows = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-  return rows.filter((r) => /workerd serve/.test(r) && !r.includes(`entry=127.0.0.1:${PORT}`)).map((r) => Number(r.trim().split(/\s+/)[0]));
+  return rows.filter((r) => /workerd serve/.test(r) && !r.includes(`entry=127.0.0.1:${proxyPort}`)).map((r) => Number(r.trim().split(/\s+/)[0]));
 }
 const cpuTicks = () => workerdPids().reduce((sum, pid) => {
   try {
@@ -154,10 +162,10 @@ const cpuTicks = () => workerdPids().reduce((sum, pid) => {
   }
 }, 0);
 
-function wrk(path, lua, tokens) {
+function wrk(path, lua, tokens, { seconds = DURATION, server = base } = {}) {
   if (tokens) writeFileSync(join(dir, "tokens.txt"), tokens.join("\n") + "\n");
   const t0 = cpuTicks();
-  const args = ["-c", "1", "wrk", "-t", "1", "-c", CONNECTIONS, "-d", `${DURATION}s`, "--latency", ...(lua ? ["-s", join(dir, lua)] : []), `${base}${path}`];
+  const args = ["-c", "1", "wrk", "-t", "1", "-c", CONNECTIONS, "-d", `${seconds}s`, "--latency", ...(lua ? ["-s", join(dir, lua)] : []), `${server}${path}`];
   const out = execFileSync("taskset", args, { encoding: "utf8" });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
   const pct = (p) => {
@@ -177,14 +185,14 @@ async function drained(expected) {
   return (performance.now() - t0) / 1000;
 }
 let admittedTotal = 1; // the status row's job
-async function admissions(tokens) {
+async function admissions(tokens, seconds = DURATION) {
   const t0 = cpuTicks();
-  const r = wrk("/api/v1/analysis/submit", "submit.lua", tokens);
+  const r = wrk("/api/v1/analysis/submit", "submit.lua", tokens, { seconds });
   admittedTotal += r.total - r.non2xx;
   const wait = await drained(admittedTotal);
   // CPU per admission includes its dispatch (the backlog drained after the phase).
   const cpuMs = ((cpuTicks() - t0) * TICK_MS) / r.total;
-  return { ...r, cpuMs, sustained: (r.total - r.non2xx) / (Number(DURATION) + wait), drain: wait };
+  return { ...r, cpuMs, sustained: (r.total - r.non2xx) / (Number(seconds) + wait), drain: wait };
 }
 
 console.log(`\nWorker benchmark — local workerd (wrangler dev, local observability collector ${observability ? "on" : "off"}), wrk -t1 -c${CONNECTIONS} -d${DURATION}s on the other core; ${cpus().length} cores\n`);
@@ -195,6 +203,12 @@ const tiersRow = diag ? wrk("/api/v1/billing/tiers") : null;
 const usageRow = diag ? wrk("/api/v1/billing/usage", "usage.lua", [single]) : null;
 const quoteRow = diag ? wrk("/api/v1/analysis/quote", "quote.lua", [single]) : null;
 const statusRow = diag ? wrk("/api/v1/analysis/x/status", "status.lua", [single]) : null;
+// First touch, measured apart: an organization's first busy spell grows its object's SQLite files
+// from nothing (perf: the kernel zeroing and copying fresh tmpfs pages was ~12 % of the thread in
+// the first 100-organization phase, ~1 % in later ones). It is paid once per organization, so the
+// rounds below measure objects that have seen a spell before; these rows show what the first costs.
+const WARMUP = process.env.BENCH_WARMUP_SECONDS ?? "5";
+const firstTouch = Number(WARMUP) > 0 ? { hundred: await admissions(many, WARMUP), one: await admissions([single], WARMUP) } : null;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 // Each round measures /health again and then both admission phases, in alternating order: these
 // machines drift by tens of percent within minutes, so every ratio compares phases run next to
@@ -215,6 +229,11 @@ if (diag) {
   console.log(row("GET /analysis/{id}/status (auth + D1 read)", statusRow, health.rps));
   console.log(row("GET /billing/usage (auth + ledger read)", usageRow, health.rps));
   console.log(row("POST /analysis/quote (+ body validation)", quoteRow, health.rps));
+}
+if (firstTouch) {
+  console.log(`first touch (${WARMUP} s each, before the rounds; not in the ratios below)`);
+  console.log(row("  admissions, 100 new organizations", firstTouch.hundred, health.rps));
+  console.log(row("  admissions, 1 organization", firstTouch.one, health.rps));
 }
 rounds.forEach((r, i) => {
   console.log(`round ${i + 1}${i % 2 ? " (100 organizations first)" : ""}`);
@@ -248,5 +267,59 @@ for (let i = 0; i < 40; i++) {
 lat.sort((a, b) => a - b);
 const q = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
 console.log(`submit → accepted by the runner (queue dispatch, ${lat.length}/40 arrived): p50 ${q(50)?.toFixed(0)} ms, p99 ${q(99)?.toFixed(0)} ms`);
+
+// --- the floor: what local workerd charges for one write in each of 100 objects vs one ---------
+// A bare Worker (scripts/bench/floor) does one two-statement SQLite transaction in Durable Object
+// N per request, nothing else. One object serves concurrent writes back to back and workerd
+// commits them together; 100 objects commit one by one. The service cannot do better than this
+// floor when it spreads the same admissions over 100 organizations' ledgers, one per organization.
+const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 4);
+if (FLOOR_ROUNDS > 0) {
+  const mainPids = workerdPids();
+  worker.kill("SIGTERM");
+  for (let i = 0; i < 100 && mainPids.some((pid) => existsSync(`/proc/${pid}`)); i++) await new Promise((r) => setTimeout(r, 100));
+  const FLOOR_PORT = PORT + 2;
+  const floorBase = `http://127.0.0.1:${FLOOR_PORT}`;
+  const floorState = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-bench-floor-"));
+  const floor = spawn("wrangler", ["dev", "--config", "scripts/bench/floor/wrangler.toml", "--port", String(FLOOR_PORT), "--ip", "127.0.0.1", "--persist-to", floorState, "--log-level", "error", "--show-interactive-dev-session=false"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CI: "1", X_LOCAL_OBSERVABILITY: observability ? "true" : "false" },
+  });
+  process.on("exit", () => {
+    floor.kill("SIGTERM");
+    rmSync(floorState, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${floorBase}/health`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  proxyPort = FLOOR_PORT;
+  for (const k of [1, 100]) writeFileSync(join(dir, `floor${k}.lua`), `request = function() return wrk.format("GET", "/write?object=" .. math.random(${k})) end\n`);
+  const seconds = Math.min(Number(DURATION), 6);
+  wrk("/write", "floor100.lua", null, { seconds: 2, server: floorBase }); // creates the 100 objects: first touch is not the floor
+  wrk("/write", "floor1.lua", null, { seconds: 2, server: floorBase });
+  const floorRounds = [];
+  for (let i = 0; i < FLOOR_ROUNDS; i++) {
+    const first = wrk("/write", i % 2 ? "floor100.lua" : "floor1.lua", null, { seconds, server: floorBase });
+    const second = wrk("/write", i % 2 ? "floor1.lua" : "floor100.lua", null, { seconds, server: floorBase });
+    floorRounds.push(i % 2 ? { one: second, hundred: first } : { one: first, hundred: second });
+  }
+  const m = (f) => floorRounds.reduce((sum, r) => sum + f(r), 0) / floorRounds.length;
+  const fr = (f) => `${Math.min(...floorRounds.map(f)).toFixed(2)}-${Math.max(...floorRounds.map(f)).toFixed(2)}`;
+  console.log(
+    `\nfloor (bare Worker, one Durable Object write per request, ${FLOOR_ROUNDS} rounds of ${seconds} s): ` +
+      `1 object ${m((r) => r.one.rps).toFixed(0)} req/s at ${m((r) => r.one.cpuMs).toFixed(2)} ms CPU, ` +
+      `100 objects ${m((r) => r.hundred.rps).toFixed(0)} req/s at ${m((r) => r.hundred.cpuMs).toFixed(2)} ms CPU`,
+  );
+  console.log(
+    `  100 objects vs one: throughput ${(m((r) => r.hundred.rps) / m((r) => r.one.rps)).toFixed(2)}× (rounds ${fr((r) => r.hundred.rps / r.one.rps)}), ` +
+      `Worker CPU +${(m((r) => r.hundred.cpuMs) - m((r) => r.one.cpuMs)).toFixed(3)} ms per write (rounds ${fr((r) => r.hundred.cpuMs - r.one.cpuMs)})`,
+  );
+  console.log(
+    `  the service, 100 organizations vs one: Worker CPU +${(mean((r) => r.hundred.cpuMs) - mean((r) => r.one.cpuMs)).toFixed(3)} ms per admission (rounds ${range((r) => r.hundred.cpuMs - r.one.cpuMs)})`,
+  );
+}
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
