@@ -46,6 +46,8 @@ export const HANDOFF_WINDOW_MS = 100;
 export const CONFIRM_AFTER_MS = 1_000;
 /** One sendBatch takes at most 100 messages. */
 const ROUND_MAX = 100;
+/** Organizations settled up with at once (one ledger call each, in parallel, and one snapshot batch). */
+const SETTLE_MAX = 100;
 /**
  * A request's waitUntil is cut off 30 s after its response, so a loop hands over after LOOP_MS: it
  * stops taking jobs (the next one starts a fresh loop in its own request), sends what it holds and,
@@ -154,7 +156,7 @@ async function round(env: Env): Promise<void> {
 async function settleUp(env: Env): Promise<void> {
   // Those about to be quiet too come along (within one round window), so that one batch serves them.
   const cutoff = Date.now() - CONFIRM_AFTER_MS + HANDOFF_WINDOW_MS;
-  const quiet = [...owed].filter(([, o]) => o.lastRoundAt <= cutoff);
+  const quiet = [...owed].filter(([, o]) => o.lastRoundAt <= cutoff).slice(0, SETTLE_MAX);
   for (const [org] of quiet) owed.delete(org);
   const accounts = await Promise.all(
     quiet.map(([org, o]) =>
