@@ -99,7 +99,9 @@ export const defaultStop = (): StopResult => ({
 });
 
 export class FakeSandbox implements Sandbox {
-  readonly startedAt = new Date();
+  // As with a real container, the sandbox started a moment before the driver handed it over; a
+  // start time of "now" let a failure within the same millisecond report 0 sandbox seconds.
+  readonly startedAt = new Date(Date.now() - 10);
   destroyed = 0;
   stopped = false;
   constructor(
