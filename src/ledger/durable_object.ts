@@ -209,7 +209,7 @@ export class OrgLedger extends DurableObject<Env> {
       }
       if (req.job) {
         if (req.job.id !== req.jobId || req.job.organizationId !== req.orgId) throw new Error("job record does not match the admission");
-        const record: NewJobRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts };
+        const record: OutboxRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts, holdEntrySeq: entry.seq };
         this.sql.exec("INSERT INTO job_outbox (job_id, record) VALUES (?, ?)", req.jobId, JSON.stringify(record));
       }
       const limit = getTier(after.tier).monthly_analysis_limit ?? 0;
@@ -753,9 +753,7 @@ export class OrgLedger extends DurableObject<Env> {
     this.sql.exec("UPDATE drains SET mirror_at = ? WHERE id = 1", this.lastDrainAt);
     this.mirrorSince = null;
     // Entries the hand-off is still carrying go too (a reader of the history asked): written twice, stored once.
-    this.sql.exec(
-      "UPDATE entries SET mirrored = 0 WHERE type = 'hold_placed' AND mirrored = 1 AND job_id IN (SELECT job_id FROM job_outbox)",
-    );
+    this.sql.exec("UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT json_extract(record, '$.holdEntrySeq') FROM job_outbox)");
     let total = 0;
     for (;;) {
       const rows = this.sql
@@ -792,7 +790,7 @@ export class OrgLedger extends DurableObject<Env> {
     for (;;) {
       const rows = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
       if (!rows.length) return total;
-      const jobs = rows.map((r) => JSON.parse(r.record) as NewJobRecord);
+      const jobs = rows.map((r) => JSON.parse(r.record) as OutboxRecord);
       // One statement confirms the round: INSERT OR IGNORE writes what D1 lacks and RETURNING
       // names exactly those, which are the ones to queue.
       const inserted = await insertNewJobs(this.env.DB, jobs);
@@ -803,8 +801,8 @@ export class OrgLedger extends DurableObject<Env> {
       this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
       // The hand-off did not confirm them, so it may not have written their entries either: the
       // mirror drain does (a doubled write is a no-op).
-      const ids = JSON.stringify(jobs.map((j) => j.id));
-      this.sql.exec("UPDATE entries SET mirrored = 0 WHERE type = 'hold_placed' AND mirrored = 1 AND job_id IN (SELECT value FROM json_each(?))", ids);
+      const seqs = JSON.stringify(jobs.flatMap((j) => (j.holdEntrySeq === undefined ? [] : [j.holdEntrySeq])));
+      this.sql.exec("UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT value FROM json_each(?))", seqs);
       this.mirrorSince ??= this.now();
       total += missing.length;
     }
@@ -871,6 +869,12 @@ export class OrgLedger extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(at);
   }
 }
+
+/**
+ * A job in the outbox: what D1's row needs, and its hold_placed entry's seq (the entry the hand-off
+ * carries; a row by seq, so finding it needs no index of its own).
+ */
+type OutboxRecord = NewJobRecord & { holdEntrySeq?: number };
 
 type EntryRow = {
   seq: number;

@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 2;
+export const LEDGER_SCHEMA_VERSION = 1;
 
 export const LEDGER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS account (
@@ -50,8 +50,6 @@ export const LEDGER_SCHEMA = [
     mirrored INTEGER NOT NULL DEFAULT 0
   )`,
   `CREATE INDEX IF NOT EXISTS entries_unmirrored ON entries(mirrored) WHERE mirrored = 0`,
-  // An admission's entry by its job: the hand-off carries it to D1 while the job is in the outbox.
-  `CREATE INDEX IF NOT EXISTS entries_hold_placed ON entries(job_id) WHERE type = 'hold_placed'`,
   `CREATE TABLE IF NOT EXISTS holds (
     job_id TEXT PRIMARY KEY,
     amount INTEGER NOT NULL,
