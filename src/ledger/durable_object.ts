@@ -637,7 +637,8 @@ export class OrgLedger extends DurableObject<Env> {
 
   /**
    * Applies an entry to the account and appends it: the only place balances change. `acct` may carry
-   * a changed analyses counter, written in the same statement. Returns the account as it now is.
+   * a changed analyses counter, written in the same statement. `mirrored` is MIRRORED for an entry
+   * the Worker's hand-off carries to D1. Returns the account as it now is and the entry.
    */
   private post(acct: AccountRow, e: EntryInput, mirrored = UNMIRRORED): { account: AccountRow; entry: LedgerEntry } {
     const grant = acct.grant_remaining + e.grant;
@@ -753,7 +754,7 @@ export class OrgLedger extends DurableObject<Env> {
     this.sql.exec("UPDATE drains SET mirror_at = ? WHERE id = 1", this.lastDrainAt);
     this.mirrorSince = null;
     // Entries the hand-off is still carrying go too (a reader of the history asked): written twice, stored once.
-    this.sql.exec("UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT json_extract(record, '$.holdEntrySeq') FROM job_outbox)");
+    this.uncarryEntries();
     let total = 0;
     for (;;) {
       const rows = this.sql
@@ -798,14 +799,25 @@ export class OrgLedger extends DurableObject<Env> {
       if (missing.length) {
         await this.env.ANALYSIS_QUEUE.sendBatch(missing.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
       }
-      this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
       // The hand-off did not confirm them, so it may not have written their entries either: the
       // mirror drain does (a doubled write is a no-op).
-      const seqs = JSON.stringify(jobs.flatMap((j) => (j.holdEntrySeq === undefined ? [] : [j.holdEntrySeq])));
-      this.sql.exec("UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT value FROM json_each(?))", seqs);
+      const through = rows[rows.length - 1]!.seq;
+      this.uncarryEntries(through);
+      this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", through);
       this.mirrorSince ??= this.now();
       total += missing.length;
     }
+  }
+
+  /**
+   * Hands the entries the hand-off carries for jobs still in the outbox (up to outbox seq `through`)
+   * back to the mirror drain: their rows are found by the entry seq each outbox record keeps.
+   */
+  private uncarryEntries(through = Number.MAX_SAFE_INTEGER): void {
+    this.sql.exec(
+      "UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT json_extract(record, '$.holdEntrySeq') FROM job_outbox WHERE seq <= ?)",
+      through,
+    );
   }
 
   private unmirrored(): boolean {

@@ -88,7 +88,6 @@ export interface AdmitRequest {
   confirmed?: string[];
 }
 
-
 export interface Refusal {
   code: "FORBIDDEN" | "QUOTA_EXCEEDED" | "RESOURCE_CONFLICT";
   message: string;

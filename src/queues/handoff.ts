@@ -13,9 +13,10 @@
  * Then the ledger is told, so that its outbox forgets the jobs and never drains them itself: the
  * confirmation rides on the organization's next admission from this isolate (takeConfirmations), or,
  * once the organization has gone quiet for CONFIRM_AFTER_MS, is sent on its own
- * (OrgLedger.confirmHandOff), after the organization's newest account snapshot has been written
- * (one D1 batch for every organization that went quiet). A busy organization's ledger thus never
- * talks to D1, and the subscription rows in D1 follow within about a second of each busy spell.
+ * (OrgLedger.confirmHandOff), which answers with the account; those accounts are written as the
+ * subscription snapshots, one D1 batch for every organization that went quiet. A busy
+ * organization's ledger thus never talks to D1, and the subscription rows in D1 follow within about
+ * a second of each busy spell.
  *
  * Best effort by design: the loop runs in the waitUntil of the request that started it, and an
  * isolate can die with jobs collected or confirmations unsent. The ledger's outbox confirms every
