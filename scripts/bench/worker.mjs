@@ -36,7 +36,8 @@ const DURATION = process.env.BENCH_SECONDS ?? "10";
 const CONNECTIONS = process.env.BENCH_CONNECTIONS ?? "16";
 const base = `http://127.0.0.1:${PORT}`;
 // Local D1 / Durable Object state on tmpfs when available: production storage is not this disk.
-const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-bench-"));
+const stateDir = (prefix) => mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), prefix));
+const state = stateDir("vexxy-bench-");
 const vars = Object.fromEntries(readFileSync(".dev.vars.example", "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 
 function need(cmd) {
@@ -82,12 +83,16 @@ const stop = () => {
   rmSync(state, { recursive: true, force: true });
 };
 process.on("exit", stop);
-for (let i = 0; i < 120; i++) {
-  try {
-    if ((await fetch(`${base}/health`)).ok) break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 500));
+/** Waits up to a minute for a local server's /health. */
+async function healthy(server) {
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`${server}/health`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
+await healthy(base);
 
 // --- organizations: tokens as the base app mints them; enterprise so every admission succeeds --
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -280,7 +285,7 @@ if (FLOOR_ROUNDS > 0) {
   for (let i = 0; i < 100 && mainPids.some((pid) => existsSync(`/proc/${pid}`)); i++) await new Promise((r) => setTimeout(r, 100));
   const FLOOR_PORT = PORT + 2;
   const floorBase = `http://127.0.0.1:${FLOOR_PORT}`;
-  const floorState = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-bench-floor-"));
+  const floorState = stateDir("vexxy-bench-floor-");
   const floor = spawn("wrangler", ["dev", "--config", "scripts/bench/floor/wrangler.toml", "--port", String(FLOOR_PORT), "--ip", "127.0.0.1", "--persist-to", floorState, "--log-level", "error", "--show-interactive-dev-session=false"], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, CI: "1", X_LOCAL_OBSERVABILITY: observability ? "true" : "false" },
@@ -289,12 +294,7 @@ if (FLOOR_ROUNDS > 0) {
     floor.kill("SIGTERM");
     rmSync(floorState, { recursive: true, force: true });
   });
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${floorBase}/health`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await healthy(floorBase);
   proxyPort = FLOOR_PORT;
   for (const k of [1, 100]) writeFileSync(join(dir, `floor${k}.lua`), `request = function() return wrk.format("GET", "/write?object=" .. math.random(${k})) end\n`);
   const seconds = Math.min(Number(DURATION), 6);
