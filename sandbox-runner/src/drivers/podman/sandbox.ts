@@ -52,6 +52,8 @@ export class PodmanSandbox implements Sandbox {
   private readonly lifetime = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
+  /** The kill the wall-clock limit started; a step that fails on the limit waits for it. */
+  private expiring: Promise<void> | undefined;
   private proberCount = 0;
   private stopped: ReturnType<PodmanSandbox["doStop"]> | null = null;
   private destroyed: Promise<void> | null = null;
@@ -104,12 +106,16 @@ export class PodmanSandbox implements Sandbox {
     await podmanOk(["start", this.targetName], { signal });
     this.startedAt = new Date();
     if (!this.timer) {
-      this.timer = setTimeout(() => void this.expire(), this.spec.timeoutSeconds * 1000);
+      this.timer = setTimeout(() => this.expire(), this.spec.timeoutSeconds * 1000);
       this.timer.unref();
     }
   }
 
-  async waitHealthy(timeoutMs: number, signal: AbortSignal): Promise<{ healthy: boolean; reason?: string }> {
+  waitHealthy(timeoutMs: number, signal: AbortSignal): Promise<{ healthy: boolean; reason?: string }> {
+    return this.step(() => this.pollHealthy(timeoutMs, signal));
+  }
+
+  private async pollHealthy(timeoutMs: number, signal: AbortSignal): Promise<{ healthy: boolean; reason?: string }> {
     const sig = this.guard(signal);
     const deadline = Date.now() + timeoutMs;
     while (true) {
@@ -142,7 +148,11 @@ export class PodmanSandbox implements Sandbox {
     }
   }
 
-  async runScript(script: string, timeoutMs: number, signal: AbortSignal): Promise<ScriptResult> {
+  runScript(script: string, timeoutMs: number, signal: AbortSignal): Promise<ScriptResult> {
+    return this.step(() => this.runProber(script, timeoutMs, signal));
+  }
+
+  private async runProber(script: string, timeoutMs: number, signal: AbortSignal): Promise<ScriptResult> {
     const sig = this.guard(signal);
     this.checkTimeout();
     const name = containerName(this.spec.jobId, `prober-${++this.proberCount}`);
@@ -171,13 +181,18 @@ export class PodmanSandbox implements Sandbox {
     };
   }
 
-  async probe(signal: AbortSignal): Promise<{ port: number; answered: boolean; detail: string }[]> {
-    const sig = this.guard(signal);
-    this.checkTimeout();
-    return probePorts(this.pid, this.spec.ports, sig);
+  probe(signal: AbortSignal): Promise<{ port: number; answered: boolean; detail: string }[]> {
+    return this.step(() => {
+      this.checkTimeout();
+      return probePorts(this.pid, this.spec.ports, this.guard(signal));
+    });
   }
 
-  async securityScan(signal: AbortSignal): Promise<ZapResult> {
+  securityScan(signal: AbortSignal): Promise<ZapResult> {
+    return this.step(() => this.scan(signal));
+  }
+
+  private scan(signal: AbortSignal): Promise<ZapResult> {
     const sig = this.guard(signal);
     this.checkTimeout();
     const remaining = this.startedAt.getTime() + this.spec.timeoutSeconds * 1000 - Date.now();
@@ -245,13 +260,30 @@ export class PodmanSandbox implements Sandbox {
     await this.launch(signal);
   }
 
-  private async expire(): Promise<void> {
+  private expire(): void {
     this.timedOut = true;
+    this.expiring = this.killAll();
+    // Steps in flight stop now; each waits for the kill before it reports the timeout.
     this.lifetime.abort(new SandboxError("timeout", `the sandbox exceeded its wall-clock limit of ${this.spec.timeoutSeconds} s`));
+  }
+
+  private async killAll(): Promise<void> {
     await podman(["kill", this.targetName]);
+    // kill only sends the signal; the container is stopped once conmon has reaped it.
+    await podman(["wait", this.targetName], { timeoutMs: 10_000 });
     const others = await jobContainers(this.spec.jobId);
     const extra = others.filter((n) => n !== this.targetName);
     if (extra.length) await podman(["rm", "-f", "-t", "0", ...extra]);
+  }
+
+  /** Runs a step; if it fails because the wall-clock limit struck, it fails only once the sandbox is down. */
+  private async step<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (this.timedOut) await this.expiring;
+      throw e;
+    }
   }
 
   private checkTimeout(): void {
