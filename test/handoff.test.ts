@@ -171,6 +171,7 @@ describe("confirmations: a busy organization's ledger never drains on its own", 
   const ledgerState = (org: Awaited<ReturnType<typeof newOrg>>) =>
     runInDurableObject(org.ledger, async (_instance, state) => ({
       outbox: state.storage.sql.exec<{ job_id: string }>("SELECT job_id FROM job_outbox ORDER BY seq").toArray().map((r) => r.job_id),
+      outboxSeqs: state.storage.sql.exec<{ seq: number }>("SELECT seq FROM job_outbox ORDER BY seq").toArray().map((r) => r.seq),
       entries: state.storage.sql.exec<{ job_id: string; mirrored: number }>("SELECT job_id, mirrored FROM entries WHERE type = 'hold_placed' ORDER BY seq").toArray(),
       drains: state.storage.sql.exec<{ mirror_at: number; jobs_at: number }>("SELECT mirror_at, jobs_at FROM drains").one(),
       alarm: await state.storage.getAlarm(),
@@ -189,22 +190,25 @@ describe("confirmations: a busy organization's ledger never drains on its own", 
     pauseHandOffForTesting(true); // the ledger alone: confirmations are given by hand
     await org.ledger.flushOutbox(org.orgId); // the seed's entries
     const record = (id: string) => ({ ...job(org.orgId), id });
-    const admit = (id: string, confirmed?: string[]) =>
-      org.ledger.admit({ orgId: org.orgId, jobId: id, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 60, job: record(id), ...(confirmed ? { confirmed } : {}) });
+    const admit = async (id: string, confirmed?: number[]) =>
+      ((await org.ledger.admit({ orgId: org.orgId, jobId: id, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 60, job: record(id), ...(confirmed ? { confirmed } : {}) })) as { holdEntry?: LedgerEntry })
+        .holdEntry!;
     const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
-    const first = (await admit(a)) as { holdEntry?: LedgerEntry };
-    expect(first.holdEntry).toMatchObject({ type: "hold_placed", job_id: a, held_amount: 11, amount: 0 });
-    expect((await ledgerState(org)).outbox).toEqual([a]);
-    await admit(b, [a]);
+    const first = await admit(a);
+    expect(first).toMatchObject({ type: "hold_placed", job_id: a, held_amount: 11, amount: 0 });
     let s = await ledgerState(org);
+    expect(s.outbox).toEqual([a]);
+    expect(s.outboxSeqs).toEqual([first.seq]); // the outbox row is keyed by its entry's seq
+    const second = await admit(b, [first.seq]);
+    s = await ledgerState(org);
     expect(s.outbox).toEqual([b]);
     // Carried by the hand-off, so never the mirror drain's: no drain is scheduled for them.
     expect(s.entries).toEqual([{ job_id: a, mirrored: 1 }, { job_id: b, mirrored: 1 }]);
     expect(s.alarm! - Date.now()).toBeLessThanOrEqual(JOB_CONFIRM_DELAY_MS); // the outbox's backstop is armed
-    await admit(c);
-    const acct = (await org.ledger.confirmHandOff(org.orgId, [b, a, c])) as AccountView; // a again: a no-op
+    const third = await admit(c);
+    const acct = (await org.ledger.confirmHandOff(org.orgId, [second.seq, first.seq, third.seq])) as AccountView; // a again: a no-op
     expect(acct).toMatchObject({ organization_id: org.orgId, current_period_analyses: 3, held: 33 });
-    expect(await org.ledger.confirmHandOff(crypto.randomUUID(), [c])).toBeNull(); // another organization's id: ignored
+    expect(await org.ledger.confirmHandOff(crypto.randomUUID(), [third.seq])).toBeNull(); // another organization's object: ignored
     s = await ledgerState(org);
     expect(s.outbox).toEqual([]);
     expect(s.entries.map((e) => e.mirrored)).toEqual([1, 1, 1]);

@@ -252,4 +252,82 @@ describe("the object's own schema", () => {
     });
     expect((await account(org.orgId)).tier).toBe("free"); // the object's data survived every rebuild
   });
+
+  // The tables as deploys before schema version 2 created them (sql.ts then), for the upgrade below.
+  const V1_TABLES = {
+    entries: `CREATE TABLE entries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+      amount INTEGER NOT NULL, grant_amount INTEGER NOT NULL, purchased_amount INTEGER NOT NULL, held_amount INTEGER NOT NULL,
+      balance_after INTEGER NOT NULL, held_after INTEGER NOT NULL, job_id TEXT, op_id TEXT, stripe_event_id TEXT,
+      stripe_object_id TEXT, description TEXT NOT NULL, created_at INTEGER NOT NULL, mirrored INTEGER NOT NULL DEFAULT 0)`,
+    holds: `CREATE TABLE holds (job_id TEXT PRIMARY KEY, amount INTEGER NOT NULL, state TEXT NOT NULL, period_index INTEGER NOT NULL,
+      placed_at INTEGER NOT NULL, deadline INTEGER NOT NULL, posted INTEGER NOT NULL DEFAULT 0)`,
+    job_outbox: `CREATE TABLE job_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL UNIQUE, record TEXT NOT NULL)`,
+  };
+
+  it("rebuilds an object's version-1 tables in the version-2 shape, every row kept and the outbox keyed by entry seq", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const ledger = org.ledger;
+    await ledger.flushOutbox(org.orgId);
+    const record = (id: string) => ({
+      id, organizationId: org.orgId, userId: org.userId, imageRef: "nginx:1.25", imageDigest: "sha256:" + "ab".repeat(32), sbomId: null,
+      profile: null, configJson: "{}", environmentJson: "{}", sbomKey: null, vulnerabilitiesKey: null, estimatedDurationMinutes: 4,
+      createdAt: new Date().toISOString(),
+    });
+    const jobs = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    for (const id of jobs) {
+      await ledger.admit({ orgId: org.orgId, jobId: id, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 60, job: record(id) });
+    }
+    await ledger.settle({ orgId: org.orgId, jobId: jobs[0]!, cost: 10, outcome: "completed", description: "test run" });
+    const before = await account(org.orgId);
+    const dump = (sql: SqlStorage) => ({
+      entries: sql.exec("SELECT * FROM entries ORDER BY seq").toArray(),
+      holds: sql.exec("SELECT * FROM holds ORDER BY job_id").toArray(),
+      outbox: sql.exec("SELECT seq, job_id FROM job_outbox ORDER BY seq").toArray(),
+    });
+    const definition = (sql: SqlStorage, t: string) => sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = ?", t).one().sql;
+    await runInDurableObject(ledger, (_instance: OrgLedger, state) => {
+      const sql = state.storage.sql;
+      const current = dump(sql);
+      const currentIndexes = indexes(sql);
+      expect(current.outbox.map((r) => r.job_id)).toEqual(jobs);
+      // Back to version 1: the old tables with the same rows; the outbox with its own seqs, the first
+      // record from before outbox records kept their entry's seq.
+      state.storage.transactionSync(() => {
+        for (const [t, ddl] of Object.entries(V1_TABLES)) {
+          sql.exec(`ALTER TABLE ${t} RENAME TO ${t}_old`);
+          sql.exec(ddl);
+        }
+        sql.exec("INSERT INTO entries SELECT * FROM entries_old");
+        sql.exec("INSERT INTO holds SELECT * FROM holds_old");
+        sql.exec(
+          `INSERT INTO job_outbox (job_id, record) SELECT job_id,
+             CASE WHEN job_id = ? THEN record ELSE json_set(record, '$.holdEntrySeq', seq) END FROM job_outbox_old ORDER BY seq`,
+          jobs[0]!,
+        );
+        for (const t of Object.keys(V1_TABLES)) sql.exec(`DROP TABLE ${t}_old`);
+        sql.exec("UPDATE ledger_schema SET version = 1");
+      });
+      expect(sql.exec("SELECT seq FROM job_outbox ORDER BY seq").toArray().map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(indexes(sql)).not.toContain("holds_pending"); // went with the old tables
+
+      new OrgLedger(state, env);
+      expect(sql.exec("SELECT version FROM ledger_schema").one()).toEqual({ version: LEDGER_SCHEMA_VERSION });
+      expect(dump(sql)).toEqual(current);
+      expect(indexes(sql)).toEqual(currentIndexes);
+      expect(definition(sql, "entries")).not.toMatch(/AUTOINCREMENT|UNIQUE/);
+      expect(definition(sql, "holds")).toMatch(/WITHOUT ROWID/);
+      expect(definition(sql, "job_outbox")).not.toMatch(/AUTOINCREMENT|UNIQUE/);
+      expect(sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE tbl_name IN ('entries', 'holds', 'job_outbox') AND name LIKE 'sqlite_autoindex_%' OR name LIKE '%_v2'").one().n).toBe(0);
+      // Upgraded once: a rebuilt object at version 2 leaves the tables alone.
+      new OrgLedger(state, env);
+      expect(dump(sql)).toEqual(current);
+    });
+    // The ledger goes on from where it was: the next entry follows the last, the account is unchanged.
+    expect(await account(org.orgId)).toEqual(before);
+    const next = crypto.randomUUID();
+    await ledger.admit({ orgId: org.orgId, jobId: next, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 60, job: record(next) });
+    const all = await entries(org.orgId);
+    expect(all.at(-1)).toMatchObject({ job_id: next, seq: all.at(-2)!.seq + 1 });
+    expect((await account(org.orgId)).current_period_analyses).toBe(before.current_period_analyses + 1);
+  });
 });

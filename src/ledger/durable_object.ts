@@ -11,7 +11,7 @@
  * which the Worker's hand-off writes together with the job (see admit and confirmHandOff).
  */
 import { DurableObject } from "cloudflare:workers";
-import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION } from "./sql.js";
+import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION, ledgerUpgrades } from "./sql.js";
 import type {
   AccountView,
   AdmitRequest,
@@ -118,7 +118,12 @@ export class OrgLedger extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     let state = this.storedState();
     if (!state || state.version < LEDGER_SCHEMA_VERSION) {
-      for (const stmt of LEDGER_SCHEMA) this.sql.exec(stmt);
+      const definitionOf = (table: string) =>
+        this.sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", table).toArray()[0]?.sql ?? null;
+      ctx.storage.transactionSync(() => {
+        for (const stmt of ledgerUpgrades(definitionOf)) this.sql.exec(stmt);
+        for (const stmt of LEDGER_SCHEMA) this.sql.exec(stmt);
+      });
       state = this.storedState()!;
     }
     this.lastDrainAt = state.mirror_at;
@@ -209,8 +214,9 @@ export class OrgLedger extends DurableObject<Env> {
       }
       if (req.job) {
         if (req.job.id !== req.jobId || req.job.organizationId !== req.orgId) throw new Error("job record does not match the admission");
-        const record: OutboxRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts, holdEntrySeq: entry.seq };
-        this.sql.exec("INSERT INTO job_outbox (job_id, record) VALUES (?, ?)", req.jobId, JSON.stringify(record));
+        const record: NewJobRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts };
+        // Keyed by its entry's seq, which the hand-off confirms it by.
+        this.sql.exec("INSERT INTO job_outbox (seq, job_id, record) VALUES (?, ?, ?)", entry.seq, req.jobId, JSON.stringify(record));
       }
       const limit = getTier(after.tier).monthly_analysis_limit ?? 0;
       return {
@@ -238,10 +244,10 @@ export class OrgLedger extends DurableObject<Env> {
    * quiet, so the answer is its account, which the hand-off writes to D1 as its snapshot. Most
    * confirmations instead ride on the organization's next admission (AdmitRequest.confirmed).
    */
-  async confirmHandOff(orgId: string, jobIds: string[]): Promise<AccountView | null> {
+  async confirmHandOff(orgId: string, entrySeqs: number[]): Promise<AccountView | null> {
     const acct = this.account();
     if (!acct || acct.organization_id !== orgId) return null;
-    if (jobIds.length) this.ctx.storage.transactionSync(() => this.confirmInTx(jobIds));
+    if (entrySeqs.length) this.ctx.storage.transactionSync(() => this.confirmInTx(entrySeqs));
     await this.schedule(true);
     return this.view(acct);
   }
@@ -701,8 +707,8 @@ export class OrgLedger extends DurableObject<Env> {
    * Jobs the Worker's hand-off wrote to D1 and queued, with their hold_placed entries: out of the
    * outbox. Jobs already confirmed (or confirmed by the outbox itself) are no-ops.
    */
-  private confirmInTx(jobIds: string[]): void {
-    this.sql.exec("DELETE FROM job_outbox WHERE job_id IN (SELECT value FROM json_each(?))", JSON.stringify(jobIds));
+  private confirmInTx(entrySeqs: number[]): void {
+    this.sql.exec("DELETE FROM job_outbox WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(entrySeqs));
   }
 
   private bumpVersion(): void {
@@ -791,7 +797,7 @@ export class OrgLedger extends DurableObject<Env> {
     for (;;) {
       const rows = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
       if (!rows.length) return total;
-      const jobs = rows.map((r) => JSON.parse(r.record) as OutboxRecord);
+      const jobs = rows.map((r) => JSON.parse(r.record) as NewJobRecord);
       // One statement confirms the round: INSERT OR IGNORE writes what D1 lacks and RETURNING
       // names exactly those, which are the ones to queue.
       const inserted = await insertNewJobs(this.env.DB, jobs);
@@ -810,14 +816,11 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   /**
-   * Hands the entries the hand-off carries for jobs still in the outbox (up to outbox seq `through`)
-   * back to the mirror drain: their rows are found by the entry seq each outbox record keeps.
+   * Hands the entries the hand-off carries for jobs still in the outbox (up to seq `through`) back
+   * to the mirror drain: an outbox row's seq is its entry's.
    */
   private uncarryEntries(through = Number.MAX_SAFE_INTEGER): void {
-    this.sql.exec(
-      "UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT json_extract(record, '$.holdEntrySeq') FROM job_outbox WHERE seq <= ?)",
-      through,
-    );
+    this.sql.exec("UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT seq FROM job_outbox WHERE seq <= ?)", through);
   }
 
   private unmirrored(): boolean {
@@ -881,12 +884,6 @@ export class OrgLedger extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(at);
   }
 }
-
-/**
- * A job in the outbox: what D1's row needs, and its hold_placed entry's seq (the entry the hand-off
- * carries; a row by seq, so finding it needs no index of its own).
- */
-type OutboxRecord = NewJobRecord & { holdEntrySeq?: number };
 
 type EntryRow = {
   seq: number;

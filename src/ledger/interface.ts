@@ -83,9 +83,10 @@ export interface AdmitRequest {
   job?: AdmittedJob;
   /**
    * Earlier jobs of this organization that the Worker's hand-off has since written to D1 and queued,
-   * with their entries (see OrgLedger.confirmHandOff): confirmed in this admission's transaction.
+   * with their entries (see OrgLedger.confirmHandOff), by the seq of their hold_placed entries:
+   * confirmed in this admission's transaction.
    */
-  confirmed?: string[];
+  confirmed?: number[];
 }
 
 export interface Refusal {

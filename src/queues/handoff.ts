@@ -66,8 +66,11 @@ export interface HandOff {
 }
 
 const collected: HandOff[] = [];
-/** By organization: what this isolate's rounds wrote that its ledger has not been told, and when its last round was. */
-const owed = new Map<string, { jobIds: string[]; lastRoundAt: number }>();
+/**
+ * By organization: what this isolate's rounds wrote that its ledger has not been told (the seqs of
+ * the jobs' hold_placed entries, which key the ledger's outbox), and when its last round was.
+ */
+const owed = new Map<string, { entrySeqs: number[]; lastRoundAt: number }>();
 let looping = false;
 let loopId = 0;
 let loopBeatAt = 0;
@@ -91,18 +94,18 @@ export function handOffJob(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, i
  * Confirmations this isolate owes the organization's ledger, for its next admission to carry
  * (AdmitRequest.confirmed). Taken once: the caller passes them on.
  */
-export function takeConfirmations(orgId: string): string[] | undefined {
+export function takeConfirmations(orgId: string): number[] | undefined {
   const o = owed.get(orgId);
-  if (!o?.jobIds.length) return undefined;
-  const jobIds = o.jobIds;
-  o.jobIds = [];
-  return jobIds;
+  if (!o?.entrySeqs.length) return undefined;
+  const entrySeqs = o.entrySeqs;
+  o.entrySeqs = [];
+  return entrySeqs;
 }
 
 /** Gives back confirmations an admission took but could not deliver (its call to the ledger failed). */
-export function returnConfirmations(orgId: string, jobIds: string[] | undefined): void {
+export function returnConfirmations(orgId: string, entrySeqs: number[] | undefined): void {
   const o = owed.get(orgId);
-  if (o && jobIds?.length) o.jobIds.unshift(...jobIds);
+  if (o && entrySeqs?.length) o.entrySeqs.unshift(...entrySeqs);
 }
 
 async function run(env: Env, id: number): Promise<void> {
@@ -142,9 +145,9 @@ async function round(env: Env): Promise<void> {
     return;
   }
   const now = Date.now();
-  for (const { job } of items) {
-    const o = owed.get(job.organizationId) ?? owed.set(job.organizationId, { jobIds: [], lastRoundAt: now }).get(job.organizationId)!;
-    o.jobIds.push(job.id);
+  for (const { job, entry } of items) {
+    const o = owed.get(job.organizationId) ?? owed.set(job.organizationId, { entrySeqs: [], lastRoundAt: now }).get(job.organizationId)!;
+    o.entrySeqs.push(entry.seq);
     o.lastRoundAt = now;
   }
 }
@@ -161,9 +164,9 @@ async function settleUp(env: Env): Promise<void> {
   for (const [org] of quiet) owed.delete(org);
   const accounts = await Promise.all(
     quiet.map(([org, o]) =>
-      (ledgerFor(env, org).confirmHandOff(org, o.jobIds) as Promise<AccountView | null>)
+      (ledgerFor(env, org).confirmHandOff(org, o.entrySeqs) as Promise<AccountView | null>)
         .catch((err: unknown) => {
-          log("warn", "hand-off confirmation failed; the ledger outbox confirms these jobs itself", { organization_id: org, jobs: o.jobIds.length, error: String(err) });
+          log("warn", "hand-off confirmation failed; the ledger outbox confirms these jobs itself", { organization_id: org, jobs: o.entrySeqs.length, error: String(err) });
           return null;
         }),
     ),
