@@ -221,7 +221,18 @@ describe("operator path", () => {
   it("refuses without the operator token, and refuses overdrafts", async () => {
     const org = await newOrg();
     await expectEnvelope(await op(`/organizations/${org.orgId}/account`, undefined, "wrong-token"), 401, "UNAUTHORIZED");
-    await expectEnvelope(await op(`/organizations/${org.orgId}/credits`, { credits: -5000, reason: "oops", pool: "grant" }), 409, "RESOURCE_CONFLICT");
+    const before = await entries(org.orgId);
+    const overdraft = await expectEnvelope(
+      await op(`/organizations/${org.orgId}/credits`, { credits: -5000, reason: "oops", pool: "grant", request_id: "ticket-43-fix" }),
+      409,
+      "RESOURCE_CONFLICT",
+    );
+    expect(overdraft.message).toMatch(/would overdraw the grant credits \(100, 0 held\)/);
+    expect(await entries(org.orgId)).toEqual(before); // nothing written
+    // The refused request id was not used up: the corrected request under it applies, once.
+    const fixed = { credits: -40, reason: "corrected", pool: "grant", request_id: "ticket-43-fix" };
+    expect(await json(await op(`/organizations/${org.orgId}/credits`, fixed))).toMatchObject({ applied: true, account: { grant_remaining: 60 } });
+    expect(await json(await op(`/organizations/${org.orgId}/credits`, fixed))).toMatchObject({ applied: false });
     await expectEnvelope(await op(`/organizations/${org.orgId}/credits`, { credits: 1.5, reason: "x" }), 400, "VALIDATION_ERROR");
   });
 });

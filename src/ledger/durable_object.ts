@@ -17,6 +17,7 @@ import type {
   AdmitRequest,
   AdmitResult,
   CreditRequest,
+  CreditResult,
   EntryType,
   HoldOutcome,
   LedgerEntry,
@@ -316,18 +317,23 @@ export class OrgLedger extends DurableObject<Env> {
     return out;
   }
 
-  /** Adds purchased credits (credit packs) or an operator adjustment. Exactly once per opId. */
-  async credit(req: CreditRequest): Promise<{ applied: boolean; account: AccountView }> {
-    const out = this.ctx.storage.transactionSync(() => {
+  /**
+   * Adds purchased credits (credit packs) or an operator adjustment. Exactly once per opId. An
+   * adjustment that would overdraw is refused (an answer, not an exception: a refusal is not a
+   * fault of the object) and leaves the opId unused, so the request may be retried once it fits.
+   */
+  async credit(req: CreditRequest): Promise<CreditResult> {
+    const out = this.ctx.storage.transactionSync((): CreditResult => {
       let acct = this.ensure(req.orgId);
-      if (!this.claimOp(req.opId)) return { applied: false, account: this.view(acct) };
+      if (this.opApplied(req.opId)) return { applied: false, account: this.view(acct) };
       const amount = Math.trunc(req.credits);
       const pool = req.type === "credit_purchased" ? "purchased" : (req.pool ?? "purchased");
       // An adjustment may never take a pool below zero, nor the balance below active holds.
       const current = pool === "grant" ? acct.grant_remaining : acct.purchased_balance;
       if (amount < 0 && (current + amount < 0 || balanceOf(acct) + amount < acct.held)) {
-        throw new RangeError(`adjustment of ${amount} would overdraw the ${pool} credits (${current}, ${acct.held} held)`);
+        return { applied: false, account: this.view(acct), refused: `adjustment of ${amount} would overdraw the ${pool} credits (${current}, ${acct.held} held)` };
       }
+      this.claimOp(req.opId);
       this.post(acct, {
         type: req.type,
         grant: pool === "grant" ? amount : 0,
@@ -634,9 +640,12 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   /** Records an op id; false when it was already applied (the caller then does nothing). */
+  private opApplied(opId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
+  }
+
   private claimOp(opId: string): boolean {
-    const seen = this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
-    if (seen) return false;
+    if (this.opApplied(opId)) return false;
     this.sql.exec("INSERT INTO ops (op_id, applied_at) VALUES (?, ?)", opId, this.now());
     return true;
   }

@@ -152,6 +152,14 @@ export interface CreditRequest {
   stripeObjectId?: string;
 }
 
+export interface CreditResult {
+  /** False for a replayed opId, and for a refusal. */
+  applied: boolean;
+  account: AccountView;
+  /** Why an operator adjustment was refused (it would overdraw a pool or leave holds uncovered). */
+  refused?: string;
+}
+
 export interface PlanChange {
   orgId: string;
   opId: string;

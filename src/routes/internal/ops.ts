@@ -8,6 +8,7 @@ import type { AppEnv } from "../../env.js";
 import { ApiError } from "../../errors/api-error.js";
 import { zodDetails } from "../../errors/envelope.js";
 import { ledgerFor } from "../../ledger/client.js";
+import type { CreditResult } from "../../ledger/interface.js";
 import { TIER_NAMES, SUBSCRIPTION_STATUSES } from "../../lib/tiers.js";
 import { timingSafeEqual } from "../../services/identity/passwords.js";
 import { createMiddleware } from "hono/factory";
@@ -66,20 +67,16 @@ export const opsRoutes = new Hono<AppEnv>()
   .post("/organizations/:org_id/credits", async (c) => {
     const id = org(c.req.param("org_id"));
     const b = await body(CreditBody, c.req.raw);
-    try {
-      const r = await ledgerFor(c.env, id).credit({
-        orgId: id,
-        opId: `ops:${b.request_id ?? crypto.randomUUID()}`,
-        credits: b.credits,
-        type: "operator_adjustment",
-        pool: b.pool,
-        description: `Operator adjustment ${b.credits > 0 ? "+" : ""}${b.credits} ${b.pool} credits: ${b.reason}`,
-      });
-      return c.json(r);
-    } catch (err) {
-      if (String(err).includes("overdraw")) throw new ApiError("RESOURCE_CONFLICT", String((err as Error).message));
-      throw err;
-    }
+    const r = (await ledgerFor(c.env, id).credit({
+      orgId: id,
+      opId: `ops:${b.request_id ?? crypto.randomUUID()}`,
+      credits: b.credits,
+      type: "operator_adjustment",
+      pool: b.pool,
+      description: `Operator adjustment ${b.credits > 0 ? "+" : ""}${b.credits} ${b.pool} credits: ${b.reason}`,
+    })) as CreditResult;
+    if (r.refused) throw new ApiError("RESOURCE_CONFLICT", r.refused);
+    return c.json(r);
   })
   .post("/organizations/:org_id/plan", async (c) => {
     const id = org(c.req.param("org_id"));
