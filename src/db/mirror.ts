@@ -35,17 +35,15 @@ export async function mirrorLedger(d1: D1Database, account: AccountView, entries
 
 /**
  * Writes a hand-off round in one D1 batch (atomic): the jobs (INSERT OR IGNORE) and their
- * hold_placed entries, for any number of organizations. Returns the ids of the jobs it inserted
- * (those D1 did not have yet). Their organizations exist: the request that admitted a job
- * provisioned its organization first.
+ * hold_placed entries, for any number of organizations. Their organizations exist: the request
+ * that admitted a job provisioned its organization first.
  */
-export async function writeHandOff(d1: D1Database, round: readonly { job: NewJobRecord; entry: LedgerEntry }[]): Promise<Set<string>> {
-  if (!round.length) return new Set();
-  const results = await d1.batch<{ id: string }>([
+export async function writeHandOff(d1: D1Database, round: readonly { job: NewJobRecord; entry: LedgerEntry }[]): Promise<void> {
+  if (!round.length) return;
+  await d1.batch([
     newJobsStatement(d1, round.map((r) => r.job)),
     entryRows(d1, round.map(({ job, entry }) => ({ org: job.organizationId, entry }))),
   ]);
-  return new Set(results[0]!.results.map((r) => r.id));
 }
 
 /** Account snapshots of any number of organizations in one batch (each kept only if newer than D1's). */

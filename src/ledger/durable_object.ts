@@ -333,7 +333,7 @@ export class OrgLedger extends DurableObject<Env> {
       if (amount < 0 && (current + amount < 0 || balanceOf(acct) + amount < acct.held)) {
         return { applied: false, account: this.view(acct), refused: `adjustment of ${amount} would overdraw the ${pool} credits (${current}, ${acct.held} held)` };
       }
-      this.claimOp(req.opId);
+      this.recordOp(req.opId);
       this.post(acct, {
         type: req.type,
         grant: pool === "grant" ? amount : 0,
@@ -639,14 +639,18 @@ export class OrgLedger extends DurableObject<Env> {
       .toArray()[0];
   }
 
-  /** Records an op id; false when it was already applied (the caller then does nothing). */
   private opApplied(opId: string): boolean {
     return this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
   }
 
+  private recordOp(opId: string): void {
+    this.sql.exec("INSERT INTO ops (op_id, applied_at) VALUES (?, ?)", opId, this.now());
+  }
+
+  /** Records an op id; false when it was already applied (the caller then does nothing). */
   private claimOp(opId: string): boolean {
     if (this.opApplied(opId)) return false;
-    this.sql.exec("INSERT INTO ops (op_id, applied_at) VALUES (?, ?)", opId, this.now());
+    this.recordOp(opId);
     return true;
   }
 
