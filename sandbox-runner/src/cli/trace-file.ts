@@ -26,6 +26,7 @@ const RuntimeTraceSchema = z.object({
     }),
   ),
   syscall_counts: z.record(z.string(), z.number()),
+  collapsed_paths: z.array(z.string()).optional(),
 });
 
 export function parseRuntimeTrace(doc: unknown): RuntimeTrace {

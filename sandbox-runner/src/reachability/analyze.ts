@@ -4,17 +4,20 @@
  */
 import type { RunHealth, RuntimeTrace } from "../trace/types.js";
 import { decidePackage, type PackageFacts, type PackageVerdict, type RunContext } from "./decide.js";
+import { doubtsFromUsage, doubtsFromWildcards } from "./doubts.js";
 import { OwnershipIndex } from "./ownership.js";
 import { SymlinkResolver, dirname, normalisePath } from "./paths.js";
-import { ecosystemOf, identityKey, normaliseName, parsePurl } from "./purl.js";
+import { ecosystemOf, packageIdentity } from "./purl.js";
 import type {
   Decision,
+  ExecutableInfo,
   InventoryPackage,
   PackageInventory,
   PackageUsage,
   PathSample,
   ReachabilityReport,
   UsageState,
+  VexPolicy,
   VulnerabilityMatch,
 } from "./types.js";
 import { usageFromTrace, type PackageUse, type TraceUsage } from "./usage.js";
@@ -24,9 +27,19 @@ export interface AnalyzeInput {
   vulnerabilities: VulnerabilityMatch[];
   trace: RuntimeTrace | null;
   health: RunHealth;
+  /** Every path in the image itself (never an SBOM's list): needed for component_not_present. */
   imagePaths?: Set<string>;
+  /** The image's symlinks: link → target as stored. */
   symlinks?: Map<string, string>;
+  /**
+   * The image's executable files (ELF interpreter, #! line), read from the image. Without them,
+   * every exec is assumed to have run some loader or interpreter, and no package that ships one
+   * gets an absence claim.
+   */
+  executables?: Map<string, ExecutableInfo>;
   verdicts: { enabled: boolean; unlockTier: string };
+  /** "strict": not_affected only at high confidence. Default "standard". */
+  policy?: VexPolicy;
 }
 
 const SAMPLE = 20;
@@ -36,13 +49,24 @@ export function analyzeReachability(input: AnalyzeInput): ReachabilityReport {
   const packages = inventory.packages;
   const resolver = new SymlinkResolver(input.symlinks);
   const index = new OwnershipIndex(packages, resolver);
-  const usage: TraceUsage | null = trace ? usageFromTrace(trace, index) : null;
+  const usage: TraceUsage | null = trace
+    ? usageFromTrace(trace, index, { ...(input.executables ? { executables: input.executables } : {}), ...(input.imagePaths ? { imagePaths: input.imagePaths } : {}) })
+    : null;
+  const doubts = usage ? doubtsFromUsage(usage, index, packages) : new Map<number, string[]>();
+  if (trace?.collapsed_paths?.length) doubtsFromWildcards(trace.collapsed_paths, index, doubts);
   const presence = presenceChecker(input.imagePaths, input.symlinks, resolver);
-  const ctx: RunContext = { trace, health, verdicts };
+  const ctx: RunContext = { trace, health, verdicts, imageRead: input.executables !== undefined, policy: input.policy ?? "standard" };
 
   const facts: PackageFacts[] = packages.map((pkg, i) => {
     const p = presence ? presence(pkg) : { present: null, missing: [] };
-    return { pkg, use: usage?.byPackage.get(i), sharedFileCount: index.sharedCount[i] ?? 0, present: p.present, missing: p.missing };
+    return {
+      pkg,
+      use: usage?.byPackage.get(i),
+      sharedFileCount: index.sharedCount[i] ?? 0,
+      present: p.present,
+      missing: p.missing,
+      doubts: doubts.get(i) ?? [],
+    };
   });
   const verdictCache = new Map<number, PackageVerdict>();
   const verdictOf = (i: number) => {
@@ -94,35 +118,43 @@ export function analyzeReachability(input: AnalyzeInput): ReachabilityReport {
       health_notes: health.notes,
       events: { execs: trace?.execs.length ?? 0, opens: trace?.opens.length ?? 0, mmaps: trace?.mmaps.length ?? 0 },
       unowned_paths: { count: usage?.unownedCount ?? 0, paths: [...(usage?.unowned ?? [])] },
+      unexplained_code: {
+        count: usage?.unexplained.length ?? 0,
+        paths: (usage?.unexplained ?? []).slice(0, SAMPLE).map((u) => ({ path: u.path ?? null, reported: u.reported, kind: u.kind, why: u.why })),
+      },
+      image_read: input.executables !== undefined,
+      policy: ctx.policy,
     },
     packages: usages,
     decisions,
     summary: summarise(usages, decisions, input.vulnerabilities.length),
-    notes: notesFor(input, usages, unmatched),
+    notes: notesFor(input, usages, unmatched, usage),
   };
 }
 
-/** Scanner result → inventory packages: by purl identity, then ecosystem+name+version, then name+version. */
+/**
+ * Scanner result → inventory packages, by identity: ecosystem, namespace where it is part of the
+ * name (npm scope, Maven groupId, Go module path), name and version — never across ecosystems. A
+ * result that names no ecosystem at all matches only a package that is unique by name and version.
+ */
 function packageFinder(packages: InventoryPackage[]): (v: VulnerabilityMatch) => number[] {
   const byKey = new Map<string, number>();
   const byNameVersion = new Map<string, number[]>();
   packages.forEach((p, i) => {
     if (!byKey.has(p.key)) byKey.set(p.key, i);
-    const nv = `${normaliseName(p.ecosystem, p.name)}\u0000${p.version}`;
+    const nv = `${p.name.toLowerCase()}\u0000${p.version}`;
     const l = byNameVersion.get(nv);
     if (l) l.push(i);
     else byNameVersion.set(nv, [i]);
   });
   return (v) => {
-    const p = v.package.purl ? parsePurl(v.package.purl) : undefined;
-    if (p) {
-      const hit = byKey.get(identityKey(p.type, p.name, p.version || v.package.version));
-      if (hit !== undefined) return [hit];
+    const known = v.package.purl !== undefined || v.package.ecosystem !== undefined;
+    if (known) {
+      const hit = byKey.get(packageIdentity({ ecosystem: v.package.ecosystem, name: v.package.name, version: v.package.version, purl: v.package.purl }));
+      return hit === undefined ? [] : [hit];
     }
-    const eco = ecosystemOf(v.package.ecosystem, undefined);
-    const hit = byKey.get(identityKey(eco, v.package.name, v.package.version));
-    if (hit !== undefined) return [hit];
-    return byNameVersion.get(`${normaliseName(p?.type ?? eco, v.package.name)}\u0000${v.package.version}`) ?? [];
+    const same = byNameVersion.get(`${v.package.name.toLowerCase()}\u0000${v.package.version}`) ?? [];
+    return same.length === 1 ? same : [];
   };
 }
 
@@ -187,7 +219,7 @@ function presenceChecker(
   let dirs: Set<string> | null = null;
   const exists = (f: string) => canonical.has(resolver.dir(f)) || canonical.has(resolver.full(f));
   return (pkg) => {
-    if (pkg.files.length === 0 && pkg.dirs.length === 0) return { present: null, missing: [] };
+    if (pkg.fileEvidence !== "owned" || (pkg.files.length === 0 && pkg.dirs.length === 0)) return { present: null, missing: [] };
     const missing: string[] = [];
     for (const f of pkg.files) {
       if (exists(f)) return { present: true, missing: [] };
@@ -262,7 +294,7 @@ function summarise(usages: PackageUsage[], decisions: Decision[], vulnerabilitie
   };
 }
 
-function notesFor(input: AnalyzeInput, usages: PackageUsage[], unmatched: number): string[] {
+function notesFor(input: AnalyzeInput, usages: PackageUsage[], unmatched: number, usage: TraceUsage | null): string[] {
   const notes = [...input.inventory.notes];
   const t = input.trace;
   if (!t) notes.push("No runtime trace: usage is unknown and no not_affected verdict based on execution is possible.");
@@ -278,7 +310,19 @@ function notesFor(input: AnalyzeInput, usages: PackageUsage[], unmatched: number
   const noFiles = usages.filter((u) => u.state === "no_files").length;
   if (noFiles > 0) notes.push(`${noFiles} of ${usages.length} packages have no known files; their use cannot be observed.`);
   const location = usages.filter((u) => u.file_evidence === "location" && u.file_count > 0).length;
-  if (location > 0) notes.push(`${location} packages are known only by where they were found (manifest, archive or binary), not by their files.`);
+  if (location > 0) notes.push(`${location} packages are known only by where they were found (a lock file, a package database), not by their files.`);
+  const manifest = usages.filter((u) => u.file_evidence === "manifest").length;
+  if (manifest > 0) notes.push(`${manifest} packages are known only by their metadata files (e.g. a dist-info METADATA), not by their installed files: no absence claims for them.`);
+  if (t && !t.execs.some((e) => e.ok)) notes.push("The trace recorded no successful exec: it did not watch the application start, so absence of use proves nothing.");
+  if (usage && usage.unexplained.length > 0) {
+    const u = usage.unexplained[0]!;
+    notes.push(`${usage.unexplained.length} executed, mapped or loaded paths are owned by no package (e.g. ${u.path ?? u.reported}: ${u.why}); packages they could belong to get no absence claim.`);
+  }
+  if (t && t.execs.some((e) => e.ok) && !input.executables) {
+    notes.push("The image's executables were not read: the ELF loaders and #! interpreters the kernel ran are unknown, so no package that ships one gets an absence claim.");
+  }
+  if (usage && usage.anonymousCode > 0) notes.push(`${usage.anonymousCode} executable mappings were of anonymous memory (memfd), code written at run time by a traced process.`);
+  if (t?.collapsed_paths?.length) notes.push(`The trace collapsed ${t.collapsed_paths.length} path patterns into wildcards (e.g. ${t.collapsed_paths[0]}): packages with files they match get no absence claim.`);
   if (unmatched > 0) notes.push(`${unmatched} vulnerability matches name packages that are not in the SBOM inventory.`);
   if (!input.imagePaths) notes.push("The image's path list was not given: component_not_present cannot be decided.");
   return notes;

@@ -8,7 +8,7 @@
  * hides a real risk; a wrong under_investigation only asks for a look.
  */
 import type { RunHealth, RuntimeTrace } from "../trace/types.js";
-import type { Confidence, InventoryPackage, VexJustification, VexStatus } from "./types.js";
+import type { Confidence, InventoryPackage, VexJustification, VexPolicy, VexStatus } from "./types.js";
 import type { PackageUse } from "./usage.js";
 
 export interface PackageFacts {
@@ -19,12 +19,17 @@ export interface PackageFacts {
   present: boolean | null;
   /** Sample of the package's files that the image does not contain (when present === false). */
   missing: string[];
+  /** Evidence that code which could be this package's ran unseen (doubts.ts). */
+  doubts: string[];
 }
 
 export interface RunContext {
   trace: RuntimeTrace | null;
   health: RunHealth;
   verdicts: { enabled: boolean; unlockTier: string };
+  /** The image's executables were read, so the loaders and interpreters the kernel ran are known. */
+  imageRead: boolean;
+  policy: VexPolicy;
 }
 
 export interface PackageVerdict {
@@ -57,7 +62,9 @@ export function decidePackage(f: PackageFacts, ctx: RunContext): PackageVerdict 
 
   // Rule 1: code of the package ran (exec, or an executable mapping of a file only it owns).
   if (ran.length > 0) {
-    const verb = use!.exec.size > 0 ? `executed ${first(use!.exec)}` : `mapped ${first(use!.map)} executable`;
+    const exe = use!.exec.size > 0 ? first(use!.exec) : "";
+    const how = use!.implied.get(exe);
+    const verb = exe ? `executed ${exe}${how ? ` (${how})` : ""}` : `mapped ${first(use!.map)} executable`;
     return {
       status: "affected",
       confidence: "high",
@@ -76,8 +83,8 @@ export function decidePackage(f: PackageFacts, ctx: RunContext): PackageVerdict 
       proof: `loaded ${loaded[0]}`,
     };
   }
-  // Rule 3: the SBOM lists files for the package, and none of them is in the image.
-  if (f.present === false) {
+  // Rule 3: the package's complete file list, and none of it is in the image's own path list.
+  if (f.present === false && pkg.fileEvidence === "owned") {
     const n = pkg.files.length + pkg.dirs.length;
     return {
       status: "not_affected",
@@ -100,14 +107,33 @@ export function decidePackage(f: PackageFacts, ctx: RunContext): PackageVerdict 
   }
   // Rule 5: a complete, healthy, exercised run never touched any of the package's files.
   const trace = ctx.trace!;
+  const weaker = weakerEvidence(pkg, ctx);
+  if (ctx.policy === "strict" && weaker.length > 0) {
+    return {
+      status: "under_investigation",
+      confidence: "low",
+      reason: `${label}: no file of the package was touched, but the strict policy issues not_affected only at high confidence, and ${weaker.join("; ")}.`,
+      evidence_files: [],
+    };
+  }
   return {
     status: "not_affected",
     justification: "vulnerable_code_not_in_execute_path",
     impact_statement: `${scopeWords(pkg)} executed, mapped or opened during ${runWords(trace.duration_ms)} (traced from the first exec, no events lost) in which the application was healthy and exercised${healthNotes(ctx.health)}.`,
-    confidence: "medium",
-    reason: `${label}: no file of the package was touched during a complete trace of a healthy, exercised run.`,
+    confidence: weaker.length === 0 ? "high" : "medium",
+    reason: `${label}: no file of the package was touched during a complete trace of a healthy, exercised run${weaker.length ? ` (medium confidence: ${weaker.join("; ")})` : ""}.`,
     evidence_files: cap([...pkg.files, ...pkg.dirs]),
   };
+}
+
+/** Why an absence claim that passed every blocker is still not of the highest confidence. */
+function weakerEvidence(pkg: InventoryPackage, ctx: RunContext): string[] {
+  const w: string[] = [];
+  if (pkg.fileEvidence !== "owned") w.push("the package is known by the archive or binary it sits in, not by an installed-file list");
+  if (!ctx.imageRead) w.push("the image's executables were not read, so kernel-loaded code was judged conservatively");
+  if (ctx.trace?.source === "kubescape") w.push("the trace is a Kubescape profile, which records no memory mappings and no results");
+  if (ctx.health.exercised_by !== "test_script") w.push("the application was exercised by probes, not by a passing test script");
+  return w;
 }
 
 function blockersFor(f: PackageFacts, ctx: RunContext): string[] {
@@ -117,13 +143,16 @@ function blockersFor(f: PackageFacts, ctx: RunContext): string[] {
     const [path, kind] = use.ambiguous.entries().next().value as [string, string];
     b.push(`${path} was ${kindWords(kind)} but other packages list the same file, so whose code ran cannot be told`);
   }
+  b.push(...f.doubts);
   if (pkg.files.length === 0 && pkg.dirs.length === 0) {
     b.push("the SBOM lists no files for this package (a meta-package, or an SBOM without file data), so its use cannot be observed");
+  } else if (pkg.fileEvidence === "manifest") {
+    b.push(`the SBOM lists only the package's metadata (${pkg.files[0]}), not its installed files`);
   } else if (pkg.fileEvidence === "location") {
     b.push(
       `the SBOM names only where the package was found (${pkg.files[0]}), not its installed files; a binary or archive that bundles components (Go modules, jars) cannot be split by file access`,
     );
-  } else if (f.sharedFileCount > 0 && f.sharedFileCount === pkg.files.length && pkg.dirs.length === 0) {
+  } else if (pkg.fileEvidence === "owned" && f.sharedFileCount > 0 && f.sharedFileCount === pkg.files.length && pkg.dirs.length === 0) {
     b.push(`all ${pkg.files.length} of its files are also listed by other packages`);
   }
   const t = ctx.trace;
@@ -131,7 +160,13 @@ function blockersFor(f: PackageFacts, ctx: RunContext): string[] {
   else {
     if (!t.complete) b.push("the trace is incomplete (the tracer lost events or stopped early)");
     if (!t.from_first_exec) b.push("tracing began after the container started, so earlier activity was not observed");
+    if (!t.execs.some((e) => e.ok)) b.push("the trace recorded no successful exec, so it did not watch the application start");
+    const scriptMs = ctx.health.script_ms ?? 0;
+    if (t.duration_ms > 0 && scriptMs > t.duration_ms) {
+      b.push(`the trace (${seconds(t.duration_ms)}) is shorter than the test script's own run (${seconds(scriptMs)})`);
+    }
   }
+  if (ctx.health.main_exited_early) b.push("the application's main process exited before the test script finished");
   if (!ctx.health.healthy) b.push("the application was not healthy during the run");
   if (!ctx.health.exercised) b.push("the application was not exercised (no passing test script or answered probes)");
   const opened = use ? [...use.open].filter((p) => !use.ambiguous.has(p)) : [];
@@ -175,6 +210,10 @@ function runWords(ms: number): string {
   if (ms <= 0) return "the traced run";
   const s = ms / 1000;
   return `a ${s >= 10 ? Math.round(s) : Math.round(s * 10) / 10} s traced run`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function first(s: Set<string>): string {

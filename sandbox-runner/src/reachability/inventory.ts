@@ -3,8 +3,8 @@
  * package-manager databases dropped (they belong to no single package's code), and packages that
  * only have a "found at" location marked as such so the rules never over-trust them.
  */
-import { normalisePath, dirname } from "./paths.js";
-import { ecosystemOf, identityKey } from "./purl.js";
+import { basename, normalisePath, dirname } from "./paths.js";
+import { ecosystemOf, packageIdentity } from "./purl.js";
 import type { InventoryPackage, PackageInventory } from "./types.js";
 
 export interface PackageDraft {
@@ -45,20 +45,20 @@ export function finaliseInventory(drafts: PackageDraft[], formats: string[], not
   const packages: InventoryPackage[] = [];
   for (const d of drafts) {
     const ecosystem = ecosystemOf(d.type, d.purl);
-    const key = identityKey(ecosystem, d.name, d.version);
-    const files = uniquePaths(d.files, directories);
-    const locations = uniquePaths(d.locations, directories);
-    const dirs = [...new Set((d.dirs ?? []).map(normalisePath))];
-    const owned = files.length > 0 || dirs.length > 0;
+    const key = packageIdentity({ ecosystem, name: d.name, version: d.version, ...(d.purl ? { purl: d.purl } : {}) });
+    const listed = classifyFiles(
+      ecosystem,
+      uniquePaths(d.files, directories),
+      uniquePaths(d.locations.map(outerArchive), directories),
+      [...new Set((d.dirs ?? []).map(normalisePath))],
+    );
     const pkg: InventoryPackage = {
       key,
       name: d.name,
       version: d.version,
       ecosystem,
       ...(d.purl ? { purl: d.purl } : {}),
-      files: owned ? files : locations,
-      dirs,
-      fileEvidence: owned ? "owned" : "location",
+      ...listed,
       sources: [d.source],
     };
     const prev = byKey.get(key);
@@ -71,12 +71,55 @@ export function finaliseInventory(drafts: PackageDraft[], formats: string[], not
   return { packages, formats, notes };
 }
 
-/** Merges b into a (same identity): owned file lists win over locations; lists are unioned. */
+const ARCHIVE = /\.(?:jar|war|ear|par|sar|hpi|jpi|whl|egg|zip|nupkg)$/i;
+const PYTHON_METADATA = /\.(?:dist|egg)-info\/|\/(?:METADATA|PKG-INFO)$/;
+const NPM_MANIFEST = /\/node_modules\/(?:@[^/]+\/)?[^/]+\/package\.json$/;
+/** Manifests and lock files: where a scanner read a package's name, never where its code is. */
+const LOCK_OR_MANIFEST = /(?:^|\/)(?:go\.mod|go\.sum|Cargo\.lock|Cargo\.toml|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|requirements[^/]*\.txt|Pipfile\.lock|poetry\.lock|pom\.xml|[^/]*\.gemspec|Gemfile\.lock|composer\.lock|packages\.lock\.json|[^/]*\.deps\.json)$/;
+/** Ecosystems whose code is compiled into the binary a scanner found it in. */
+const BINARY_ECOSYSTEMS = new Set(["golang", "cargo"]);
+
+/** Syft's nested-archive spelling `/app.jar:BOOT-INF/lib/x.jar`: the code is inside /app.jar. */
+function outerArchive(p: string): string {
+  const m = /^(.+?\.(?:jar|war|ear|par|sar|hpi|jpi|zip)):/i.exec(p);
+  return m ? m[1]! : p;
+}
+
+/**
+ * How good the file list is (types.ts FileEvidence). A list of only metadata is not an installed
+ * list (Trivy's SPDX links a Python package only to its METADATA); a list of only archives, or a
+ * binary a Go/Rust package was compiled into, means the package's code is that file.
+ */
+function classifyFiles(
+  ecosystem: string,
+  files: string[],
+  locations: string[],
+  dirs: string[],
+): Pick<InventoryPackage, "files" | "dirs" | "fileEvidence"> {
+  const list = files.length > 0 ? files : locations;
+  if (dirs.length > 0 && files.length === 0) return { files: [], dirs, fileEvidence: "owned" };
+  if (list.length === 0) return { files: [], dirs: [], fileEvidence: files.length > 0 || dirs.length > 0 ? "owned" : "location" };
+  if (ecosystem === "npm" && list.every((f) => basename(f) === "package.json")) {
+    // npm installs a package into its own directory and nothing else: the directory is the list.
+    if (list.every((f) => NPM_MANIFEST.test(f))) return { files: [], dirs: union(dirs, list.map(dirname)), fileEvidence: "owned" };
+    return { files: list, dirs, fileEvidence: "manifest" };
+  }
+  if (ecosystem === "pypi" && list.every((f) => PYTHON_METADATA.test(f))) return { files: list, dirs, fileEvidence: "manifest" };
+  if (list.every((f) => ARCHIVE.test(f))) return { files: list, dirs, fileEvidence: "archive" };
+  if (files.length > 0) return { files, dirs, fileEvidence: "owned" };
+  if (BINARY_ECOSYSTEMS.has(ecosystem) && !list.some((f) => LOCK_OR_MANIFEST.test(f))) return { files: list, dirs, fileEvidence: "archive" };
+  return { files: list, dirs, fileEvidence: "location" };
+}
+
+/** Trust order when two inputs describe the same package: a complete list wins. */
+const EVIDENCE_RANK: Record<InventoryPackage["fileEvidence"], number> = { owned: 3, archive: 2, manifest: 1, location: 0 };
+
+/** Merges b into a (same identity): the better file list wins; lists of the same kind are unioned. */
 export function mergeInto(a: InventoryPackage, b: InventoryPackage): void {
   if (a.fileEvidence === b.fileEvidence) a.files = union(a.files, b.files);
-  else if (b.fileEvidence === "owned") {
+  else if (EVIDENCE_RANK[b.fileEvidence] > EVIDENCE_RANK[a.fileEvidence]) {
     a.files = b.files.slice();
-    a.fileEvidence = "owned";
+    a.fileEvidence = b.fileEvidence;
   }
   a.dirs = union(a.dirs, b.dirs);
   if (!a.purl && b.purl) a.purl = b.purl;

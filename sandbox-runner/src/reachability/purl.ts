@@ -91,6 +91,23 @@ export function identityKey(ecosystem: string, name: string, version: string): s
   return `${ecosystem}\u0000${normaliseName(ecosystem, name)}\u0000${version}`;
 }
 
+/** Ecosystems whose purl namespace is part of the package's name (scope, groupId, module path, vendor). */
+const NAMESPACED: Record<string, string> = { npm: "/", golang: "/", composer: "/", maven: ":" };
+
+/**
+ * The identity key of a package as any input describes it: `@types/node` and `@acme/node` stay
+ * apart, as do Maven `org.a:utils` and `org.b:utils`; a distro namespace (debian, alpine) is not
+ * part of the name.
+ */
+export function packageIdentity(p: { ecosystem?: string; type?: string; name: string; version: string; purl?: string }): string {
+  const parsed = p.purl ? parsePurl(p.purl) : undefined;
+  const ecosystem = ecosystemOf(p.ecosystem ?? p.type, p.purl);
+  const sep = NAMESPACED[ecosystem];
+  let name = p.name;
+  if (sep && parsed?.namespace && !name.includes(sep) && !(sep === ":" && name.includes("/"))) name = `${parsed.namespace}${sep}${name}`;
+  return identityKey(ecosystem, name, p.version || parsed?.version || "");
+}
+
 /** Best-effort purl for packages found in the image's own databases. */
 export function buildPurl(
   ecosystem: string,

@@ -4,12 +4,35 @@
  * Every type here is plain JSON so the report can be stored and sent as it is.
  */
 
-/** Where a package's file list came from; the decision rules trust some more than others. */
+/**
+ * How good a package's file list is; the decision rules trust some kinds more than others.
+ * Only "owned" and "archive" lists can support an absence claim (see decide.ts).
+ */
 export type FileEvidence =
-  /** Installed-file list from a package manager (apk/dpkg/RECORD) or an SBOM's contains relation. */
+  /**
+   * The complete installed-file list: a package manager's own list (dpkg .list, apk, RECORD), an
+   * SBOM's contains relation, or the directory npm installs a package into.
+   */
   | "owned"
-  /** Only where a scanner found the package (a jar, a Go binary, a package.json); not its files. */
+  /**
+   * The package's code is the archive or binary it was found in (a jar, a wheel, a Go binary), and
+   * nothing else: no process that never opened, mapped or ran that file can have run its code.
+   */
+  | "archive"
+  /** Only the package's metadata (a dist-info METADATA, a package.json outside node_modules). */
+  | "manifest"
+  /** Only where a scanner found it (a lock file, a package database): not its files at all. */
   | "location";
+
+/**
+ * What the kernel does when an image file is executed, read from the image itself: an ELF
+ * executable's PT_INTERP (the loader the kernel maps with no syscall of its own), or a script's
+ * `#!` line (the interpreter the kernel runs in its place).
+ */
+export type ExecutableInfo =
+  | { kind: "elf"; interpreter: string | null }
+  | { kind: "script"; interpreter: string; arg?: string }
+  | { kind: "other" };
 
 export interface InventoryPackage {
   /** Stable key inside one inventory (identity of the package, see identityKey). */
@@ -59,6 +82,8 @@ export interface VulnerabilityMatch {
 export type VexStatus = "not_affected" | "affected" | "under_investigation";
 export type VexJustification = "component_not_present" | "vulnerable_code_not_in_execute_path";
 export type Confidence = "high" | "medium" | "low";
+/** "standard" issues medium-confidence not_affected verdicts; "strict" only high-confidence ones. */
+export type VexPolicy = "standard" | "strict";
 
 /** What the traced run did with one package's files. */
 export type UsageState = "executed" | "mapped" | "loaded" | "opened" | "untouched" | "no_files";
@@ -116,6 +141,11 @@ export interface EvidenceSummary {
   events: { execs: number; opens: number; mmaps: number };
   /** Event paths no package owns (the application's own files, /proc, /etc/...); capped sample. */
   unowned_paths: PathSample;
+  /** Code that ran (executed, mapped executable, loaded) that no package's file list explains. */
+  unexplained_code: { count: number; paths: { path: string | null; reported: string; kind: string; why: string }[] };
+  /** The image's executables (ELF interpreters, #! lines) were read. */
+  image_read: boolean;
+  policy: VexPolicy;
 }
 
 export interface ReachabilityReport {

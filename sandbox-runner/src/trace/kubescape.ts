@@ -6,7 +6,8 @@
  *   open. There are no memory mappings, so a shared library shows up as opened, never mapped.
  * - `spec.execs` are de-duplicated { path, args } with no result: each becomes one successful exec.
  * - `spec.syscalls` is a set of names; counts are unknown, so each present syscall counts 1.
- * - Paths Kubescape collapsed (`⋯`, `*`) name no single file and are dropped.
+ * - Paths Kubescape collapsed (`⋯`, `*`) name no single file: they are kept as `collapsed_paths`,
+ *   and every package with a file such a pattern matches counts as possibly used (no absence claim).
  * - `from_first_exec` only when `kubescape.io/completion` is "complete" (the agent watched the
  *   container from its start; "partial" means it attached to a running container).
  * - `complete` only when, in addition, `kubescape.io/status` is "completed" (the learning period
@@ -49,12 +50,12 @@ export function readKubescapeProfile(doc: unknown): KubescapeTrace {
   const execs: ExecEvent[] = [];
   const opens: OpenEvent[] = [];
   const syscalls: Record<string, number> = {};
-  let collapsed = 0;
+  const collapsed = new Set<string>();
   for (const c of containers) {
     for (const e of arr(c.execs)) {
       if (!isRecord(e) || typeof e.path !== "string") continue;
       if (COLLAPSED.test(e.path)) {
-        collapsed++;
+        collapsed.add(e.path);
         continue;
       }
       const argv = arr(e.args).filter((a): a is string => typeof a === "string");
@@ -63,7 +64,7 @@ export function readKubescapeProfile(doc: unknown): KubescapeTrace {
     for (const o of arr(c.opens)) {
       if (!isRecord(o) || typeof o.path !== "string") continue;
       if (COLLAPSED.test(o.path)) {
-        collapsed++;
+        collapsed.add(o.path);
         continue;
       }
       const flags = arr(o.flags).filter((f): f is string => typeof f === "string");
@@ -76,7 +77,9 @@ export function readKubescapeProfile(doc: unknown): KubescapeTrace {
   notes.push("Kubescape profiles record no memory mappings: libraries appear as opened files, not as mapped code.");
   if (!fromFirstExec) notes.push(`Profile completion is "${completion || "unset"}": the agent did not watch the container from its start.`);
   if (!complete) notes.push(`Profile status is "${status || "unset"}", not "completed": the recording may not cover the whole run.`);
-  if (collapsed > 0) notes.push(`${collapsed} collapsed (wildcard) paths name no single file and were dropped.`);
+  if (collapsed.size > 0) {
+    notes.push(`${collapsed.size} collapsed (wildcard) paths name no single file: packages with files they match get no absence claim.`);
+  }
   return {
     trace: {
       source: "kubescape",
@@ -88,6 +91,7 @@ export function readKubescapeProfile(doc: unknown): KubescapeTrace {
       mmaps: [],
       connections: [],
       syscall_counts: syscalls,
+      ...(collapsed.size > 0 ? { collapsed_paths: [...collapsed] } : {}),
     },
     notes,
   };

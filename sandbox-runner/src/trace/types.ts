@@ -52,6 +52,11 @@ export interface RuntimeTrace {
   mmaps: MmapEvent[];
   connections: ConnectionEvent[];
   syscall_counts: Record<string, number>;
+  /**
+   * Paths the tracer collapsed into wildcards (Kubescape's `⋯` and `*`): some file under each was
+   * used, but not which. Every package with a file a pattern matches counts as possibly used.
+   */
+  collapsed_paths?: string[];
 }
 
 /** How the run went, as the engine needs to know it before it trusts an absence of evidence. */
@@ -60,5 +65,11 @@ export interface RunHealth {
   healthy: boolean;
   /** The application was exercised: a test script that exited 0, or probes/ZAP that got answers. */
   exercised: boolean;
+  /** What exercised it: a test script that exited 0 is the strongest evidence of a real workload. */
+  exercised_by?: "test_script" | "probes" | "security_scan";
+  /** How long the test script ran; a trace shorter than that did not watch the whole exercise. */
+  script_ms?: number;
+  /** The application's main process exited before the test script finished (so the script exercised nothing, or only part). */
+  main_exited_early?: boolean;
   notes: string[];
 }

@@ -39,7 +39,7 @@ describe("reachability CLI", () => {
 
   it("with a trace, --healthy --exercised and --report prints both documents", () => {
     const t = join(dir, "trace.json");
-    writeFileSync(t, JSON.stringify(trace({ map: ["/lib/libssl.so.3"] })));
+    writeFileSync(t, JSON.stringify(trace({ exec: ["/srv/app"], map: ["/lib/libssl.so.3"] })));
     const r = cli(["--sbom", SBOM, "--vulns", VULNS, "--trace", t, "--image", IMAGE, "--healthy", "--exercised", "--report", "--document-id", "x1"]);
     expect(r.code).toBe(0);
     const { openvex, report } = JSON.parse(r.out);

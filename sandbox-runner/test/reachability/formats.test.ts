@@ -33,7 +33,7 @@ describe("SPDX 2.3 JSON", () => {
     const r = analyzeReachability({
       inventory: inv,
       vulnerabilities: vulns,
-      trace: trace({ map: ["/usr/lib/x86_64-linux-gnu/libssl.so.3"] }),
+      trace: trace({ exec: ["/srv/app"], map: ["/usr/lib/x86_64-linux-gnu/libssl.so.3"] }),
       health: HEALTHY,
       verdicts: ON,
     });

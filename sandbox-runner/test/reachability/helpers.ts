@@ -37,5 +37,5 @@ export function trace(spec: TraceSpec = {}): RuntimeTrace {
   };
 }
 
-export const HEALTHY: RunHealth = { healthy: true, exercised: true, notes: ["test script exited 0"] };
+export const HEALTHY: RunHealth = { healthy: true, exercised: true, exercised_by: "test_script", notes: ["test script exited 0"] };
 export const ON = { enabled: true, unlockTier: "starter" };

@@ -11,7 +11,11 @@ describe("paths", () => {
   it("maps CPython bytecode to its source", () => {
     expect(pycToSource("/sp/pkg/__pycache__/mod.cpython-311.pyc")).toBe("/sp/pkg/mod.py");
     expect(pycToSource("/sp/pkg/__pycache__/mod.cpython-312.opt-1.pyc")).toBe("/sp/pkg/mod.py");
-    expect(pycToSource("/sp/pkg/mod.pyc")).toBeUndefined();
+    expect(pycToSource("/sp/pkg/__pycache__/mod.pypy39.pyc")).toBe("/sp/pkg/mod.py");
+    expect(pycToSource("/sp/pkg/__pycache__/mod.pypy310-pp73.opt-2.pyc")).toBe("/sp/pkg/mod.py");
+    // Python 2 / `compileall -b`: the bytecode sits beside its source.
+    expect(pycToSource("/sp/pkg/mod.pyc")).toBe("/sp/pkg/mod.py");
+    expect(pycToSource("/sp/pkg/__pycache__/odd.pyc")).toBeUndefined();
   });
 
   it("resolves directory links (merged-usr), relative targets and chains; dir() keeps the last component", () => {

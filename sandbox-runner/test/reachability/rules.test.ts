@@ -134,11 +134,17 @@ describe("decision rules", () => {
     expect(decision(run({}), "meta").reason).toContain("lists no files");
   });
 
-  it("modules inside one binary (known only by location) → under_investigation even when untouched", () => {
-    const r = run({ trace: trace({ exec: ["/usr/bin/app"] }) });
+  it("modules compiled into one binary: not_affected only while the binary never ran", () => {
+    // The binary is the modules' code (file evidence "archive"): a binary that never ran ran none of it.
+    const idle = run({ trace: trace({ exec: ["/usr/bin/app"] }) });
     for (const name of ["golang.org/x/net", "github.com/gin-gonic/gin"]) {
-      expect(decision(r, name).status).toBe("under_investigation");
-      expect(decision(r, name).reason).toContain("only where the package was found (/usr/bin/server)");
+      expect(decision(idle, name)).toMatchObject({ status: "not_affected", justification: "vulnerable_code_not_in_execute_path", confidence: "medium" });
+    }
+    // Once it ran, which module's code ran cannot be told from file access: never affected, never not_affected.
+    const ran = run({ trace: trace({ exec: ["/usr/bin/server"] }) });
+    for (const name of ["golang.org/x/net", "github.com/gin-gonic/gin"]) {
+      expect(decision(ran, name).status).toBe("under_investigation");
+      expect(decision(ran, name).reason).toContain("/usr/bin/server was executed but other packages list the same file");
     }
   });
 

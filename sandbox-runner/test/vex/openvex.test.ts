@@ -36,7 +36,7 @@ function mixedReport() {
   return analyzeReachability({
     inventory,
     vulnerabilities,
-    trace: trace({ map: ["/lib/libssl.so.3"] }),
+    trace: trace({ exec: ["/srv/app"], map: ["/lib/libssl.so.3"] }),
     health: HEALTHY,
     verdicts: ON,
   });
