@@ -64,6 +64,16 @@ describe("POST /api/v1/analysis/submit", () => {
     expect(q.config).toMatchObject({ test_timeout: 120, enable_fuzzing: false, enable_profiling: true, enable_code_coverage: true });
   });
 
+  it("takes a VEX policy (standard by default, strict on request) and shows it with the job", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const dflt = await submit(org.token, submission());
+    const strict = await submit(org.token, submission({ config: { vex_policy: "strict" } }));
+    const { jobs } = await json(await call("/api/v1/analysis?limit=10", { token: org.token }));
+    const policy = (id: string) => jobs.find((j: { job_id: string }) => j.job_id === id).config.vex_policy;
+    expect(policy(dflt.job_id)).toBe("standard");
+    expect(policy(strict.job_id)).toBe("strict");
+  });
+
   it("stores an inline SBOM and scan in R2 and refuses unknown formats", async () => {
     const org = await newOrg({ tier: "starter" });
     const sbom = { bomFormat: "CycloneDX", specVersion: "1.5", components: [] };
@@ -91,6 +101,7 @@ describe("POST /api/v1/analysis/submit", () => {
     ["env value", { config: { environment: { V: "x".repeat(4097) } } }, "config.environment.V"],
     ["script", { config: { test_script: "x".repeat(16 * 1024 + 1) } }, "config.test_script"],
     ["flag type", { config: { enable_fuzzing: "yes" } }, "config.enable_fuzzing"],
+    ["vex_policy", { config: { vex_policy: "lenient" } }, "config.vex_policy"],
     ["unknown field", { config: { test_timout: 300 } }, "config"],
     ["profile", { profile: "everything" }, "profile"],
   ];

@@ -37,6 +37,8 @@ export const JobConfigSchema = z.object({
   enable_fuzzing: z.boolean(),
   enable_profiling: z.boolean(),
   enable_code_coverage: z.boolean(),
+  /** "strict": the VEX says not_affected only at high confidence. Absent on jobs stored before it existed. */
+  vex_policy: z.enum(["standard", "strict"]).optional(),
   ports: z.array(z.number().int().min(1).max(65535)).max(16),
   environment: z.record(z.string(), z.string()),
 });
@@ -109,7 +111,8 @@ export type FeaturesRan = z.infer<typeof FeaturesRanSchema>;
 
 /** POST /internal/v1/jobs/{id}/complete */
 export const CompleteCallbackSchema = z.object({
-  vex_document: z.record(z.string(), z.unknown()),
+  /** OpenVEX v0.2.0; null when no vulnerability matched (the schema requires at least one statement). */
+  vex_document: z.record(z.string(), z.unknown()).nullable(),
   execution_profile: z.record(z.string(), z.unknown()),
   reachability_results: z.record(z.string(), z.unknown()),
   security_findings: SecurityFindingsSchema,

@@ -61,8 +61,14 @@ export interface Sandbox {
   probe(signal: AbortSignal): Promise<{ port: number; answered: boolean; detail: string }[]>;
   /** Runs one ZAP scan, in its own container/pod, against this sandbox only. */
   securityScan(signal: AbortSignal): Promise<ZapResult>;
-  /** Stops the target and returns the trace collected since its first exec. */
-  stop(): Promise<{ trace: RuntimeTrace; coverage: CoverageResult; exitCode: number | null; oomKilled: boolean }>;
+  /** Whether the target's main process is still running (drivers that can tell). */
+  isRunning?(): Promise<boolean>;
+  /**
+   * Stops the target and returns the trace collected since its first exec. `wasRunning`: the
+   * target was still up when stop() began (a process that crashed after its health check was not);
+   * undefined when the driver cannot tell.
+   */
+  stop(): Promise<{ trace: RuntimeTrace; coverage: CoverageResult; exitCode: number | null; oomKilled: boolean; wasRunning?: boolean }>;
   /** Removes every container, network, mount and temp file this sandbox created. */
   destroy(): Promise<void>;
 }

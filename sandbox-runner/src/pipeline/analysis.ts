@@ -5,6 +5,7 @@
  */
 import type { DispatchJob, SecurityFindings } from "../../../src/queues/contract.js";
 import type { SandboxSpec } from "../drivers/types.js";
+import type { ExecutableInfo } from "../reachability/types.js";
 import type { RunHealth, RuntimeTrace } from "../trace/types.js";
 
 /** The image's root filesystem as the inventory reader needs it (package DBs, paths, symlinks). */
@@ -14,6 +15,8 @@ export interface ImageFilesystem {
   /** Every path in the image, when known (lets the engine say "component not present"). */
   paths?: Set<string>;
   symlinks?: Map<string, string>;
+  /** What the kernel runs for each executable (ELF interpreter, #! line), when the files were read. */
+  executables?: Map<string, ExecutableInfo>;
 }
 
 export type ImageFilesystemReader = (spec: SandboxSpec, signal: AbortSignal) => Promise<ImageFilesystem | null>;
@@ -33,8 +36,8 @@ export type ZapSummary = Omit<SecurityFindings, "status" | "reason">;
 export interface AnalysisSteps {
   /** Returns the JSON-serialisable reachability report. */
   computeReachability(ctx: AnalysisContext): Promise<Record<string, unknown>>;
-  /** Returns the OpenVEX v0.2.0 document for the report. */
-  writeVex(report: Record<string, unknown>, ctx: AnalysisContext): Promise<Record<string, unknown>>;
+  /** Returns the OpenVEX v0.2.0 document for the report, or null when it would have no statements. */
+  writeVex(report: Record<string, unknown>, ctx: AnalysisContext): Promise<Record<string, unknown> | null>;
   /** Summarises a raw ZAP traditional-json report; throws when it is unreadable. */
   parseZapReport(report: unknown): ZapSummary;
 }

@@ -61,13 +61,19 @@ export function createDefaultAnalysis(o: DefaultAnalysisOptions): AnalysisSteps 
         health: ctx.health,
         ...(fs?.paths ? { imagePaths: fs.paths } : {}),
         ...(fs?.symlinks ? { symlinks: fs.symlinks } : {}),
+        ...(fs?.executables ? { executables: fs.executables } : {}),
         verdicts: { enabled: ctx.job.reachability_verdicts, unlockTier: ctx.job.verdicts_tier },
+        policy: ctx.job.config.vex_policy ?? "standard",
       });
+      if (report.decisions.length === 0) {
+        notes.push("no vulnerability matched a package of the image, so no VEX document is issued (OpenVEX 0.2.0 requires at least one statement)");
+      }
       if (notes.length) report.notes.push(...notes);
       return report as unknown as Record<string, unknown>;
     },
 
     async writeVex(report, ctx) {
+      if ((report as unknown as ReachabilityReport).decisions.length === 0) return null;
       const doc = buildOpenVex(report as unknown as ReachabilityReport, {
         imageRef: ctx.job.image_ref,
         imageDigest: ctx.job.image_digest,

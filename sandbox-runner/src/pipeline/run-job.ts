@@ -129,6 +129,7 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
     }
 
     let script: ScriptResult | null = null;
+    let mainExitedEarly = false;
     let probes: { port: number; answered: boolean; detail: string }[] | null = null;
     const testScript = job.config.test_script;
     const scriptMs = job.config.test_timeout * 1000;
@@ -136,6 +137,10 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
       script = await phase("running_test_script", () => sb.runScript(testScript, scriptMs, signal), scriptMs);
       if (script.timedOut) throw new WorkloadFailure("timeout", `the test script ran longer than test_timeout (${job.config.test_timeout}s)`);
       notes.push(`test script exited with ${script.exitCode}`);
+      if (sb.isRunning && !(await sb.isRunning())) {
+        mainExitedEarly = true;
+        notes.push("the application's main process had exited before the test script finished");
+      }
     } else {
       probes = await phase(
         "running_test_script",
@@ -180,11 +185,18 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
     notes.push(...(sb.notes ?? []));
     if (!stopped.trace.from_first_exec) notes.push("tracing did not start at the container's first exec");
 
-    // Without ports, "healthy" means it did not crash: a clean exit, or still running when stopped.
-    if (!hasPorts) notes.push(stopped.exitCode === null ? "no ports; still running when stopped" : `no ports; exited with ${stopped.exitCode}`);
+    // Healthy for the whole run: a service still up when it was stopped (not one that crashed after
+    // its health check); without ports, a clean exit, or still running when stopped.
+    const stillUp = stopped.wasRunning ?? (stopped.exitCode === null ? true : undefined);
+    if (hasPorts && stillUp === false) notes.push(`the application exited (code ${stopped.exitCode}) before the run ended`);
+    if (!hasPorts) notes.push(stillUp !== false ? "no ports; still running when stopped" : `no ports; exited with ${stopped.exitCode}`);
+    const probesAnswered = probes?.some((p) => p.answered) ?? false;
     const runHealth: RunHealth = {
-      healthy: hasPorts ? true : stopped.exitCode === 0 || (stopped.exitCode === null && health.healthy),
-      exercised: script ? script.exitCode === 0 : (probes?.some((p) => p.answered) ?? false) || findings.status === "completed",
+      healthy: hasPorts ? stillUp !== false : stillUp === false ? stopped.exitCode === 0 : stillUp === true ? health.healthy : stopped.exitCode === 0,
+      exercised: script ? script.exitCode === 0 : probesAnswered || findings.status === "completed",
+      ...(script ? (script.exitCode === 0 ? { exercised_by: "test_script" as const } : {}) : probesAnswered ? { exercised_by: "probes" as const } : findings.status === "completed" ? { exercised_by: "security_scan" as const } : {}),
+      ...(script ? { script_ms: script.durationMs } : {}),
+      ...(mainExitedEarly ? { main_exited_early: true } : {}),
       notes,
     };
     return { trace: stopped.trace, coverage: stopped.coverage, exitCode: stopped.exitCode, health: runHealth, script, probes, findings };

@@ -66,7 +66,7 @@ describe("a job that completes", () => {
     expect(complete.features_ran).toEqual({ fuzzing: true, profiling: true, code_coverage: false });
     expect(complete.security_findings).toMatchObject({ status: "completed", total_alerts: 3, medium_risk: 2, low_risk: 1, high_risk: 0 });
     expect(complete.reachability_results).toMatchObject({ schema: "test.reachability", opened: 4, healthy: true, exercised: true, had_sbom: true });
-    expect(complete.vex_document["@id"]).toBe(`https://example.test/vex/${job.job_id}`);
+    expect(complete.vex_document!["@id"]).toBe(`https://example.test/vex/${job.job_id}`);
     expect(h.worker.of(job.job_id, "inputs/sbom")).toHaveLength(1);
     expect(h.worker.of(job.job_id, "inputs/vulnerabilities")).toHaveLength(0);
 

@@ -26,6 +26,7 @@ export interface FakeBehaviour {
   probe?: (signal: AbortSignal) => Promise<Probe[]>;
   securityScan?: (signal: AbortSignal) => Promise<ZapResult>;
   stop?: () => Promise<StopResult>;
+  isRunning?: () => Promise<boolean>;
   destroy?: () => Promise<void>;
 }
 
@@ -131,6 +132,9 @@ export class FakeSandbox implements Sandbox {
     this.record("securityScan");
     if (this.b.securityScan) return this.b.securityScan(signal);
     return { status: "skipped", reason: "no ZAP image configured" };
+  }
+  async isRunning(): Promise<boolean> {
+    return this.b.isRunning ? this.b.isRunning() : !this.stopped;
   }
   async stop(): Promise<StopResult> {
     this.record("stop");

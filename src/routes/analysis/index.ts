@@ -61,7 +61,13 @@ const ResultsResponse = z
     status: z.enum(JOB_STATUSES),
     image_ref: z.string(),
     image_digest: z.string(),
-    vex_document: z.record(z.string(), z.unknown()).nullable().openapi({ description: "OpenVEX v0.2.0 document" }),
+    vex_document: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({
+        description:
+          "OpenVEX v0.2.0 document. null until the job is complete, and also on a complete job where no vulnerability matched a package: OpenVEX requires at least one statement, so there is nothing to state (`reachability_results.notes` says so).",
+      }),
     execution_profile: z.record(z.string(), z.unknown()).nullable(),
     reachability_results: z.record(z.string(), z.unknown()).nullable(),
     security_findings: z.record(z.string(), z.unknown()).nullable(),

@@ -22,6 +22,14 @@ export const AnalysisConfigSchema = z
     enable_fuzzing: z.boolean().optional(),
     enable_profiling: z.boolean().optional(),
     enable_code_coverage: z.boolean().optional(),
+    vex_policy: z
+      .enum(["standard", "strict"])
+      .optional()
+      .openapi({
+        description:
+          "How sure a runtime not_affected must be. `standard` (default) issues not_affected at high or medium confidence; `strict` only at high confidence (a complete installed-file list, the image's executables read, a passing test script), and says under_investigation otherwise. Every decision's confidence is in `reachability_results.decisions[].confidence`.",
+        example: "standard",
+      }),
     ports: z
       .array(z.number().int().min(1, "ports are 1–65535").max(65535, "ports are 1–65535"))
       .max(16, "at most 16 ports")
@@ -81,6 +89,7 @@ export interface ResolvedConfig {
   enable_fuzzing: boolean;
   enable_profiling: boolean;
   enable_code_coverage: boolean;
+  vex_policy: "standard" | "strict";
   ports: number[];
   environment: Record<string, string>;
 }
@@ -95,6 +104,7 @@ export function resolveConfig(req: AnalysisRequest): ResolvedConfig {
     enable_fuzzing: c.enable_fuzzing ?? preset.enable_fuzzing,
     enable_profiling: c.enable_profiling ?? preset.enable_profiling,
     enable_code_coverage: c.enable_code_coverage ?? preset.enable_code_coverage,
+    vex_policy: c.vex_policy ?? "standard",
     ports: c.ports ?? [],
     environment: c.environment ?? {},
   };

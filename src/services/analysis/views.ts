@@ -58,7 +58,7 @@ export function listItemView(job: JobRow) {
 }
 
 export interface StoredResults {
-  vex_document: Record<string, unknown>;
+  vex_document: Record<string, unknown> | null;
   execution_profile: Record<string, unknown>;
   reachability_results: Record<string, unknown>;
   security_findings: Record<string, unknown>;

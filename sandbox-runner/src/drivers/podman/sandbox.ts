@@ -208,7 +208,11 @@ export class PodmanSandbox implements Sandbox {
     });
   }
 
-  stop(): Promise<{ trace: RuntimeTrace; coverage: CoverageResult; exitCode: number | null; oomKilled: boolean }> {
+  async isRunning(): Promise<boolean> {
+    return (await this.inspect())?.State.Running ?? false;
+  }
+
+  stop(): Promise<{ trace: RuntimeTrace; coverage: CoverageResult; exitCode: number | null; oomKilled: boolean; wasRunning?: boolean }> {
     this.stopped ??= this.doStop();
     return this.stopped;
   }
@@ -216,6 +220,7 @@ export class PodmanSandbox implements Sandbox {
   private async doStop() {
     clearTimeout(this.timer);
     const stoppedAt = Date.now();
+    const wasRunning = (await this.inspect())?.State.Running;
     // SIGTERM, then SIGKILL after the grace period.
     await podman(["stop", "-t", String(this.settings.stopGraceSeconds), this.targetName]);
     await this.tracer?.finish(10_000);
@@ -234,6 +239,7 @@ export class PodmanSandbox implements Sandbox {
       coverage,
       exitCode: state ? state.State.ExitCode : null,
       oomKilled: state?.State.OOMKilled ?? false,
+      ...(wasRunning !== undefined ? { wasRunning } : {}),
     };
   }
 
