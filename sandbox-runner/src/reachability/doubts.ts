@@ -35,27 +35,38 @@ export function doubtsFromUsage(
     else if (list.length < 3 && !list.includes(why)) list.push(why);
   };
 
+  // What to look for, keyed by file name and by directory (the first explanation of each is kept).
+  const byName = new Map<string, string>();
+  const byDir = new Map<string, string>();
   for (const u of usage.unexplained) {
     const verb = u.kind === "exec" ? "was executed" : u.kind === "map" ? "was mapped executable" : "was loaded";
     if (u.path === undefined) {
+      // Code from nowhere in particular: it could be any package's.
       const why = `code ${verb} from a path that cannot be placed in the image (${u.why})`;
       packages.forEach((_, i) => add(i, why));
       continue;
     }
     const why = `${u.path} ${verb} but no package lists it (${u.why}); it could be this package's`;
-    for (const i of index.withBasename(basename(u.path))) add(i, why);
-    for (const i of index.inDirectory(codeDir(u.path))) {
-      if (packages[i]!.fileEvidence === "owned") add(i, why);
-    }
+    const name = basename(u.path);
+    if (!byName.has(name)) byName.set(name, why);
+    const dir = codeDir(u.path);
+    if (!byDir.has(dir)) byDir.set(dir, why);
   }
+  const kernel = usage.unknownKernelLoads[0];
+  const kernelWhy = kernel
+    ? `${kernel} was executed and its ELF interpreter or #! line could not be read from the image, so the kernel may have run this package's loader or interpreter`
+    : "";
+  if (byName.size === 0 && byDir.size === 0 && !kernel) return doubts;
 
-  if (usage.unknownKernelLoads.length > 0) {
-    const exe = usage.unknownKernelLoads[0]!;
-    const why = `${exe} was executed and its ELF interpreter or #! line could not be read from the image, so the kernel may have run this package's loader or interpreter`;
-    for (const [path, owners] of index.entries()) {
-      const name = basename(path);
-      if (LOADER.test(name) || (INTERPRETER.test(name) && BIN_DIR.test(codeDir(path)))) for (const i of owners) add(i, why);
-    }
+  // One pass over the index: the work is bounded by the packages' files, not by the trace.
+  for (const [path, owners] of index.entries()) {
+    const name = basename(path);
+    const dir = codeDir(path);
+    const sameName = byName.get(name);
+    if (sameName) for (const i of owners) add(i, sameName);
+    const sameDir = byDir.get(dir);
+    if (sameDir) for (const i of owners) if (packages[i]!.fileEvidence === "owned") add(i, sameDir);
+    if (kernel && (LOADER.test(name) || (INTERPRETER.test(name) && BIN_DIR.test(dir)))) for (const i of owners) add(i, kernelWhy);
   }
   return doubts;
 }

@@ -21,7 +21,13 @@ const HOST_ROOT = [
   /^\/run\/containerd\/io\.containerd\.runtime\.v2\.task\/[^/]+\/[^/]+\/rootfs(\/.*)?$/,
 ];
 
+/** Paths that need none of the checks below (nearly all of them): absolute, not procfs, no host root. */
+function plain(raw: string): boolean {
+  return raw.charCodeAt(0) === 47 && !raw.startsWith("/proc/") && !raw.startsWith("/dev/fd/") && !raw.startsWith("/memfd:") && !raw.startsWith("/run/containerd/") && !raw.includes("/overlay") && raw !== "/[anon]";
+}
+
 export function inImagePath(raw: string): EventPath {
+  if (plain(raw)) return { kind: "path", path: raw };
   if (raw.startsWith("/memfd:") || raw.startsWith("anon_inode:") || raw === "/[anon]") return { kind: "anonymous" };
   if (!raw.startsWith("/")) return { kind: "unresolvable", reason: `relative path ${JSON.stringify(raw)} with an unknown working directory` };
   for (let i = 0; i < 8; i++) {

@@ -2,7 +2,7 @@
  * The file → package index. Built once per analysis in O(files); each trace event is then looked
  * up in O(1) (plus O(depth) for directory-owned npm packages), so the engine is O(files + events).
  */
-import { SymlinkResolver, basename, codeDir, dirname, pycToSource } from "./paths.js";
+import { SymlinkResolver, dirname, pycToSource } from "./paths.js";
 import type { InventoryPackage } from "./types.js";
 
 /** One package an event path belongs to, and whether another package lists the same file. */
@@ -49,35 +49,9 @@ export class OwnershipIndex {
     return out;
   }
 
-  /** Packages that list a file with this name anywhere (built on first use). */
-  withBasename(name: string): number[] {
-    if (!this.byBasename) this.byBasename = this.groupFiles((k) => basename(k));
-    return this.byBasename.get(name) ?? [];
-  }
-
-  /** Packages that list a file in this canonical directory (bytecode caches count as their parent). */
-  inDirectory(dir: string): number[] {
-    if (!this.byDirectory) this.byDirectory = this.groupFiles((k) => codeDir(k));
-    return this.byDirectory.get(dir) ?? [];
-  }
-
   /** Every indexed file path (canonical directory form) with its owners. */
   *entries(): Iterable<[string, number[]]> {
     for (const [k, v] of this.files) yield [k, typeof v === "number" ? [v] : v];
-  }
-
-  private byBasename: Map<string, number[]> | null = null;
-  private byDirectory: Map<string, number[]> | null = null;
-
-  private groupFiles(keyOf: (path: string) => string): Map<string, number[]> {
-    const out = new Map<string, number[]>();
-    for (const [path, owners] of this.entries()) {
-      const k = keyOf(path);
-      const list = out.get(k);
-      if (!list) out.set(k, owners.slice());
-      else for (const i of owners) if (!list.includes(i)) list.push(i);
-    }
-    return out;
   }
 
   private collect(key: string, out: Owner[]): void {
