@@ -7,7 +7,6 @@
  * mapped file. accept/listen report the listening socket's own address (the service's endpoint),
  * connect/bind the address passed in. connect returning EINPROGRESS counts as ok (the attempt went out).
  */
-import { posix } from "node:path";
 import type { ConnectionEvent, ExecEvent, MmapEvent, OpenEvent, RuntimeTrace } from "./types.js";
 import { fdPath, parseResult, splitArgs, splitResult, splitStraceLine, unquote } from "./strace-line.js";
 import { parseSockaddr, type SockAddr } from "./strace-sockaddr.js";
@@ -31,6 +30,10 @@ export interface StraceParseOptions {
 interface PidState {
   cwd: string | null;
   pending: Map<string, string>;
+  /** fd → path from this process's successful opens (and what it inherited), for /proc/self/fd/N. */
+  fds: Map<number, string>;
+  /** The file this process last exec'd (or inherited), for /proc/self/exe. */
+  exe: string | null;
 }
 
 const CLONES = new Set(["clone", "clone3", "fork", "vfork"]);
@@ -57,8 +60,13 @@ export function parseStraceFiles(files: Map<number, string>, opts: StraceParseOp
 
   const queue: number[] = [];
   const included = new Set<number>();
-  const include = (pid: number): void => {
-    if (!included.has(pid) && linesByPid.has(pid)) {
+  // A forked child starts with its parent's working directory, descriptors and executable.
+  const inherited = new Map<number, Pick<PidState, "cwd" | "fds" | "exe">>();
+  const processed = new Set<number>();
+  const include = (pid: number, from?: PidState): void => {
+    if (!linesByPid.has(pid)) return;
+    if (from && !processed.has(pid) && !inherited.has(pid)) inherited.set(pid, { cwd: from.cwd, fds: new Map(from.fds), exe: from.exe });
+    if (!included.has(pid)) {
       included.add(pid);
       queue.push(pid);
     }
@@ -68,7 +76,9 @@ export function parseStraceFiles(files: Map<number, string>, opts: StraceParseOp
 
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    const state: PidState = { cwd: null, pending: new Map() };
+    processed.add(pid);
+    const init = inherited.get(pid);
+    const state: PidState = { cwd: init?.cwd ?? null, pending: new Map(), fds: init?.fds ?? new Map(), exe: init?.exe ?? null };
     let started = pid !== opts.rootPid;
     for (const raw of linesByPid.get(pid)!) {
       const line = splitStraceLine(raw);
@@ -103,13 +113,16 @@ export function parseStraceFiles(files: Map<number, string>, opts: StraceParseOp
       if (syscall === "execve" || syscall === "execveat") {
         const pathArg = syscall === "execve" ? argv[0] : argv[1];
         const dir = syscall === "execveat" ? fdPath(argv[0] ?? "") : null;
-        const path = resolvePath(unquote(pathArg ?? "") ?? "", dir ?? state.cwd);
-        execs.push({ pid, path, argv: parseArgv(argv[syscall === "execve" ? 1 : 2] ?? ""), ok: res.value === 0 });
+        const path = procSelf(resolvePath(unquote(pathArg ?? "") ?? "", dir ?? state.cwd), state);
+        const ok = res.value === 0;
+        if (ok) state.exe = path;
+        execs.push({ pid, path, argv: parseArgv(argv[syscall === "execve" ? 1 : 2] ?? ""), ok });
       } else if (syscall === "open" || syscall === "openat" || syscall === "openat2") {
         const open = decodeOpen(syscall, argv, state.cwd);
         if (!open) continue;
         const ok = res.value !== null && res.value >= 0;
-        const path = ok && res.fd?.startsWith("/") ? stripDeleted(res.fd) : open.path;
+        const path = ok && res.fd?.startsWith("/") ? stripDeleted(res.fd) : procSelf(open.path, state);
+        if (ok && res.value !== null) state.fds.set(res.value, path);
         if (!ok && res.errno === undefined) continue;
         if (once(`o|${pid}|${path}|${open.flags}|${ok}|${res.errno ?? ""}`)) {
           opens.push({ pid, path, flags: open.flags, ok, ...(ok ? {} : { errno: res.errno }) });
@@ -134,7 +147,7 @@ export function parseStraceFiles(files: Map<number, string>, opts: StraceParseOp
         pushConnection(connections, once, { pid, syscall: kind, ...addr, ok: res.value >= 0 });
       } else if (CLONES.has(syscall)) {
         const child = res.hostPid ?? res.value;
-        if (child !== null && child > 0) include(child);
+        if (child !== null && child > 0) include(child, state);
       }
     }
   }
@@ -197,9 +210,26 @@ function trackCwd(state: PidState, first: string | undefined): void {
   if (first?.startsWith("AT_FDCWD<")) state.cwd = fdPath(first);
 }
 
+/**
+ * An absolute path as given (the kernel resolves `..` after links, so it is not collapsed here), or
+ * a relative one joined to the directory it was relative to. With that directory unknown, the path
+ * stays relative: the engine then treats it as code it cannot place, never as a file at "/".
+ */
 function resolvePath(path: string, dir: string | null): string {
-  if (path.startsWith("/")) return path.includes("/.") || path.includes("//") ? posix.normalize(path) : path;
-  return posix.join(dir ?? "/", path);
+  if (!path.startsWith("/")) {
+    if (dir === null || !dir.startsWith("/")) return path;
+    path = `${dir}/${path}`;
+  }
+  // "." and empty segments are the same directory wherever links lead; ".." is left to the engine.
+  return path.includes("/.") || path.includes("//") ? "/" + path.split("/").filter((s) => s !== "" && s !== ".").join("/") : path;
+}
+
+/** `/proc/self/fd/3` → what this process opened as fd 3; `/proc/self/exe` → what it exec'd. Else unchanged. */
+function procSelf(path: string, state: PidState): string {
+  const m = /^\/proc\/(?:self|thread-self)\/(?:fd\/(\d+)|(exe))$/.exec(path) ?? /^\/dev\/fd\/(\d+)$/.exec(path);
+  if (!m) return path;
+  if (m[2] === "exe") return state.exe ?? path;
+  return state.fds.get(Number(m[1])) ?? path;
 }
 
 function stripDeleted(path: string): string {

@@ -152,3 +152,42 @@ describe("parseStraceFiles on synthetic edge cases", () => {
     expect(ms).toBeLessThan(1000);
   });
 });
+
+describe("paths a process names through its own state (issue #13, class 2)", () => {
+  const files = new Map<number, string>([
+    [
+      10,
+      [
+        '10:00:00.000001 execve("/usr/bin/sh", ["sh", "-c", "x"], 0x7ffd /* 3 vars */) = 0',
+        '10:00:00.000002 openat(AT_FDCWD</srv>, "bin/tool", O_RDONLY|O_CLOEXEC) = 3</srv/bin/tool>',
+        '10:00:00.000003 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = 11',
+        '10:00:00.000004 execve("/proc/self/fd/3", ["tool"], 0x7ffd /* 3 vars */) = 0',
+      ].join("\n"),
+    ],
+    [
+      11,
+      [
+        // The child inherited the parent's cwd (/srv) and executable: a relative exec and /proc/self/exe resolve.
+        '10:00:00.000005 execve("./run.sh", ["./run.sh"], 0x7ffd /* 3 vars */) = 0',
+        '10:00:00.000006 execve("/proc/self/exe", ["again"], 0x7ffd /* 3 vars */) = 0',
+      ].join("\n"),
+    ],
+    [12, '10:00:00.000007 execve("lib/helper", ["helper"], 0x7ffd /* 3 vars */) = 0'],
+  ]);
+  const t = parseStraceFiles(files, { ...base, rootPid: 10 });
+  const execs = t.execs.map((e) => `${e.pid} ${e.path}`);
+
+  it("an exec of /proc/self/fd/N is the file the process opened as N", () => {
+    expect(execs).toContain("10 /srv/bin/tool");
+  });
+
+  it("a forked child inherits the working directory and executable; /proc/self/exe is what it last exec'd", () => {
+    expect(execs).toContain("11 /srv/run.sh");
+    expect(execs).toContain("11 /srv/run.sh"); // /proc/self/exe after exec of run.sh
+    expect(execs.filter((e) => e === "11 /srv/run.sh")).toHaveLength(2);
+  });
+
+  it("a relative path whose working directory is unknown stays relative (the engine cannot place it)", () => {
+    expect(execs).toContain("12 lib/helper");
+  });
+});
