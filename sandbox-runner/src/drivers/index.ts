@@ -15,9 +15,6 @@ export interface SelectedDriver {
   swept: boolean;
 }
 
-/** Package databases read through SandboxDriver.readImageFile when the driver has no bulk reader. */
-const PACKAGE_DB_PATHS = ["/etc/os-release", "/usr/lib/os-release", "/lib/apk/db/installed", "/var/lib/dpkg/status"];
-
 export async function selectDriver(
   config: RunnerConfig,
   logger: Logger,
@@ -42,21 +39,7 @@ export async function selectDriver(
   }
   const { createKubernetesDriver } = await import("./kubernetes/index.js");
   // The Kubernetes driver reads its own K8S_* settings and sweeps (at start and periodically) itself.
-  const driver: SandboxDriver = await createKubernetesDriver(env, (err) =>
-    logger.error("kubernetes orphan sweep failed", { error: errorMessage(err) }),
-  );
-  return { driver, swept: true, ...(driver.readImageFile ? { readImageFilesystem: fromReadImageFile(driver) } : {}) };
-}
-
-/** A filesystem reader built from single-file reads: package databases only, no path list. */
-function fromReadImageFile(driver: SandboxDriver): ImageFilesystemReader {
-  return async (spec) => {
-    const files = new Map<string, string>();
-    for (const path of PACKAGE_DB_PATHS) {
-      const buf = await driver.readImageFile!(spec, path);
-      if (buf) files.set(path, buf.toString("utf8"));
-    }
-    // No path list: the engine then never claims a package absent from the image.
-    return files.size ? { files } : null;
-  };
+  const driver = await createKubernetesDriver(env, (err) => logger.error("kubernetes orphan sweep failed", { error: errorMessage(err) }));
+  // The tracing sidecar reads the image through the running target (null: the engine stays conservative).
+  return { driver, swept: true, readImageFilesystem: async (spec) => driver.takeImageFilesystem(spec.jobId) };
 }

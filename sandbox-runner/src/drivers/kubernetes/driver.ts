@@ -1,4 +1,5 @@
 /** The Kubernetes sandbox driver: one Job per analysis in the sandbox namespace, watched, not polled. */
+import type { ImageFilesystemSnapshot } from "../../image/root-fs.js";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { type Sandbox, type SandboxDriver, SandboxError, type SandboxLimits, type SandboxSpec } from "../types.js";
 import { type KubeClients, kubeConfigFor, makeKubeClients } from "./client.js";
@@ -52,7 +53,20 @@ export class KubernetesDriver implements SandboxDriver {
       jobs,
       tracer: tracer ?? (cfg.tracer === "kubescape" ? new KubescapeTracer(cfg, clients) : new SidecarTracer(cfg, clients)),
       released: (jobId) => this.live.delete(jobId),
+      images: new Map(),
     };
+  }
+
+  /**
+   * The image as the tracer read it from the job's running target (paths, links, package databases,
+   * loaders and #! lines), once; null when the tracer could not (Kubescape, a target gone too soon).
+   */
+  takeImageFilesystem(jobId: string): ImageFilesystemSnapshot | null {
+    const snap = this.ctx.images.get(jobId) ?? null;
+    this.ctx.images.delete(jobId);
+    // Bounded: a job that failed after its trace never asks for its image.
+    for (const k of [...this.ctx.images.keys()].slice(0, Math.max(0, this.ctx.images.size - 32))) this.ctx.images.delete(k);
+    return snap;
   }
 
   /** The watch caches, for tests and metrics. */

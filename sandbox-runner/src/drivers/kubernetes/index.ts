@@ -1,5 +1,4 @@
 /** The Kubernetes driver's entry: configuration from the environment, a start-up sweep, periodic sweeps. */
-import type { SandboxDriver } from "../types.js";
 import { kubernetesConfigFromEnv } from "./config.js";
 import { KubernetesDriver } from "./driver.js";
 
@@ -14,7 +13,7 @@ export { kubeConfigFor, makeKubeClients, type KubeClients } from "./client.js";
 export async function createKubernetesDriver(
   env: Record<string, string | undefined>,
   onSweepError: (err: unknown) => void = (err) => console.error("kubernetes orphan sweep failed", err),
-): Promise<SandboxDriver> {
+): Promise<KubernetesDriver> {
   const cfg = kubernetesConfigFromEnv({ ...env, K8S_RUNNER_ID: env.K8S_RUNNER_ID ?? env.HOSTNAME });
   const driver = new KubernetesDriver(cfg);
   await driver.sweepOrphans();

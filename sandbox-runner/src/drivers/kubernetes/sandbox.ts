@@ -226,6 +226,8 @@ export class KubernetesSandbox implements Sandbox {
         ).catch(() => undefined);
       }
       trace = await collection.finish(AbortSignal.timeout((cfg.terminationGraceSeconds + cfg.kubescapeProfileWaitSeconds + 60) * 1000)).catch(() => trace);
+      const image = collection.image?.();
+      if (image) this.ctx.images.set(this.spec.jobId, image);
     }
     const final = this.state();
     return {

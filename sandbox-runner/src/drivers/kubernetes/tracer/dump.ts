@@ -20,6 +20,8 @@ export interface TraceDump {
   /** pid → strace output of that process. */
   files: Map<number, string>;
   meta: Record<string, string>;
+  /** The sidecar's image snapshot: files under image/ (path without the prefix → contents). */
+  image: Map<string, Buffer>;
 }
 
 export type DecodeResult = { ok: true; dump: TraceDump } | { ok: false; reason: string };
@@ -42,10 +44,12 @@ export function decodeTraceDump(log: string): DecodeResult {
   }
   const files = new Map<number, string>();
   const meta: Record<string, string> = {};
+  const image = new Map<string, Buffer>();
   for (const [name, data] of entries) {
     const base = name.replace(/^(\.\/)+/, "");
     const m = /^t\.(\d+)$/.exec(base);
     if (m) files.set(Number(m[1]), data.toString("utf8"));
+    else if (base.startsWith("image/")) image.set(base.slice("image/".length), data);
     else if (base === "meta") {
       for (const line of data.toString("utf8").split("\n")) {
         const eq = line.indexOf("=");
@@ -53,5 +57,5 @@ export function decodeTraceDump(log: string): DecodeResult {
       }
     }
   }
-  return { ok: true, dump: { files, meta } };
+  return { ok: true, dump: { files, meta, image } };
 }

@@ -12,7 +12,9 @@ import type { KubernetesConfig } from "../config.js";
 import { apiCode } from "../errors.js";
 import { followLog } from "../logs.js";
 import { TRACER_CONTAINER } from "../names.js";
+import type { ImageFilesystemSnapshot } from "../../../image/root-fs.js";
 import { decodeTraceDump } from "./dump.js";
+import { imageFromSnapshot } from "./image-snapshot.js";
 import { SIDECAR_SCRIPT } from "./sidecar-script.js";
 import { emptyTrace, type TargetRef, type TraceCollection, type Tracer } from "./types.js";
 
@@ -70,7 +72,9 @@ export class SidecarTracer implements Tracer {
       if (apiCode(err) === undefined) throw err;
     }
     const boundMs = (this.cfg.terminationGraceSeconds + 30) * 1000;
+    let image: ImageFilesystemSnapshot | null = null;
     return {
+      image: () => image,
       finish: async (signal) => {
         // 404: the pod is gone; 400: the sidecar never started. Either way there is no trace.
         if (!follow) return emptyTrace("strace", Date.now() - started);
@@ -79,7 +83,9 @@ export class SidecarTracer implements Tracer {
         const onAbort = () => f.abort();
         signal.addEventListener("abort", onAbort, { once: true });
         try {
-          return traceFromSidecarLog(await f.text, Date.now() - started);
+          const read = readSidecarLog(await f.text, Date.now() - started);
+          image = read.image;
+          return read.trace;
         } finally {
           clearTimeout(timer);
           signal.removeEventListener("abort", onAbort);
@@ -89,10 +95,14 @@ export class SidecarTracer implements Tracer {
   }
 }
 
-/** Decodes the sidecar's log into a RuntimeTrace; an unreadable block yields an incomplete, empty trace. */
-export function traceFromSidecarLog(log: string, fallbackDurationMs: number): RuntimeTrace {
+/**
+ * The trace and the image snapshot the sidecar printed. An unreadable block yields an incomplete,
+ * empty trace; the image is null when absent or cut short.
+ */
+export function readSidecarLog(log: string, fallbackDurationMs: number): { trace: RuntimeTrace; image: ImageFilesystemSnapshot | null } {
   const decoded = decodeTraceDump(log);
-  if (!decoded.ok) return emptyTrace("strace", fallbackDurationMs);
+  if (!decoded.ok) return { trace: emptyTrace("strace", fallbackDurationMs), image: null };
+  const image = imageFromSnapshot(decoded.dump.image);
   const { files, meta } = decoded.dump;
   const fromFirstExec = meta.from_first_exec === "1";
   const complete = meta.complete === "1";
@@ -100,5 +110,5 @@ export function traceFromSidecarLog(log: string, fallbackDurationMs: number): Ru
   // When strace attached to the runtime's init, that pid's events before its first exec are runc's.
   const attached = (meta.attached ?? "").trim().split(/\s+/).filter(Boolean).map(Number);
   const rootPid = fromFirstExec && attached.length === 1 ? attached[0] : undefined;
-  return parseStraceFiles(files, { fromFirstExec, complete, durationMs, ...(rootPid !== undefined ? { rootPid } : {}) });
+  return { trace: parseStraceFiles(files, { fromFirstExec, complete, durationMs, ...(rootPid !== undefined ? { rootPid } : {}) }), image };
 }

@@ -1,5 +1,6 @@
 /** How the Kubernetes driver obtains runtime evidence for the target container. */
 import type { V1PodSpec } from "@kubernetes/client-node";
+import type { ImageFilesystemSnapshot } from "../../../image/root-fs.js";
 import type { RuntimeTrace } from "../../../trace/types.js";
 
 export interface TargetRef {
@@ -14,6 +15,8 @@ export interface TargetRef {
 export interface TraceCollection {
   /** Resolves once the target has stopped and the evidence is read; never rejects. */
   finish(signal: AbortSignal): Promise<RuntimeTrace>;
+  /** After finish(): the image as the tracer read it from the running target, when it could. */
+  image?(): ImageFilesystemSnapshot | null;
 }
 
 export interface Tracer {
