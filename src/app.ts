@@ -12,6 +12,7 @@ import { allowedMethods, methodNotAllowed } from "./middleware/method-not-allowe
 import { validationHook } from "./routes/validation.js";
 import { authRoutes } from "./routes/auth/index.js";
 import { billingRoutes, publicBillingRoutes } from "./routes/billing/index.js";
+import { organizationRoutes } from "./routes/organization/index.js";
 import { analysisRoutes } from "./routes/analysis/index.js";
 import { runnerRoutes } from "./routes/internal/runner.js";
 import { opsRoutes } from "./routes/internal/ops.js";
@@ -37,7 +38,8 @@ export function publicRoutes() {
     .route("/api/v1/auth", authRoutes)
     .route("/api/v1/billing", publicBillingRoutes)
     .route("/api/v1/billing", billingRoutes)
-    .route("/api/v1/analysis", analysisRoutes);
+    .route("/api/v1/analysis", analysisRoutes)
+    .route("/api/v1/organization", organizationRoutes);
 }
 export type AppType = ReturnType<typeof publicRoutes>;
 

@@ -64,13 +64,13 @@ describe("POST /api/v1/analysis/submit", () => {
     expect(q.config).toMatchObject({ test_timeout: 120, enable_fuzzing: false, enable_profiling: true, enable_code_coverage: true });
   });
 
-  it("takes a VEX policy (standard by default, strict on request) and shows it with the job", async () => {
+  it("takes a VEX policy and shows it with the job; unset, the organization's default applies at dispatch", async () => {
     const org = await newOrg({ tier: "starter" });
     const dflt = await submit(org.token, submission());
     const strict = await submit(org.token, submission({ config: { vex_policy: "strict" } }));
     const { jobs } = await json(await call("/api/v1/analysis?limit=10", { token: org.token }));
     const policy = (id: string) => jobs.find((j: { job_id: string }) => j.job_id === id).config.vex_policy;
-    expect(policy(dflt.job_id)).toBe("standard");
+    expect(policy(dflt.job_id)).toBeUndefined();
     expect(policy(strict.job_id)).toBe("strict");
   });
 

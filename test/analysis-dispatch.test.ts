@@ -44,6 +44,34 @@ describe("dispatch backoff", () => {
 });
 
 describe("queue consumer → runner", () => {
+  it("sends the job's VEX policy, or its organization's default when the job chose none", async () => {
+    const { org, jobId } = await submitted("starter");
+    const strictJob = (await json(await call("/api/v1/analysis/submit", { token: org.token, body: submission({ config: { vex_policy: "strict" } }) }))).job_id;
+    const settings = await call("/api/v1/organization/settings", { token: org.token });
+    expect(await json(settings)).toEqual({ default_vex_policy: "standard" });
+    const policyOf = async (id: string) => {
+      const stub = stubRunner(() => new Response('{"accepted":true}', { status: 202 }));
+      try {
+        await flushJobs(org.orgId);
+        await deliver("vexxy-analysis-jobs", { job_id: id, organization_id: org.orgId });
+        const req = stub.seen.find((r) => new URL(r.url).pathname === "/v1/job-batches")!;
+        return DispatchBatchSchema.parse(JSON.parse(await req.text())).jobs[0]!.config.vex_policy;
+      } finally {
+        stub.restore();
+      }
+    };
+    expect(await policyOf(jobId)).toBe("standard");
+    expect(await policyOf(strictJob)).toBe("strict");
+
+    const changed = await call("/api/v1/organization/settings", { method: "PATCH", token: org.token, body: { default_vex_policy: "strict" } });
+    expect(changed.status).toBe(200);
+    const later = (await json(await call("/api/v1/analysis/submit", { token: org.token, body: submission() }))).job_id;
+    expect(await policyOf(later)).toBe("strict");
+    // An explicit choice still wins over the default.
+    const chosen = (await json(await call("/api/v1/analysis/submit", { token: org.token, body: submission({ config: { vex_policy: "standard" } }) }))).job_id;
+    expect(await policyOf(chosen)).toBe("standard");
+  });
+
   it("sends a signed dispatch the runner can verify, and marks the job dispatched on 202", async () => {
     const { org, jobId } = await submitted("starter", { config: { test_timeout: 60, ports: [8080], environment: { A: "b" } } });
     const stub = stubRunner(() => new Response('{"accepted":true}', { status: 202 }));

@@ -7,6 +7,7 @@ export const organizations = sqliteTable("organizations", {
   slug: text("slug").notNull().unique(),
   stripeCustomerId: text("stripe_customer_id").unique(),
   creditBalance: integer("credit_balance").notNull().default(0),
+  defaultVexPolicy: text("default_vex_policy", { enum: ["standard", "strict"] }).notNull().default("standard"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
 });

@@ -10,6 +10,7 @@ import { log } from "../lib/log.js";
 import { dispatchBatchToRunner } from "../services/runner/runnerClient.js";
 import { failJobByService } from "../services/runner/failJob.js";
 import { LEASE_SECONDS } from "../services/runner/recordProgress.js";
+import { defaultVexPolicies } from "../services/organizations/settings.js";
 import { DispatchMessageSchema } from "./messages.js";
 import type { DispatchJob } from "./contract.js";
 
@@ -39,6 +40,9 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
   }
   const jobs = await getJobsByIds(db, [...wanted.keys()]);
   const byId = new Map(jobs.map((j) => [j.id, j]));
+  // A job that chose no VEX policy gets its organization's default as of its dispatch.
+  const policyOrgs = [...new Set(jobs.filter((j) => !("vex_policy" in JSON.parse(j.configJson))).map((j) => j.organizationId))];
+  const policies = await defaultVexPolicies({ db, orgIds: policyOrgs });
   const verdicts = new Map<string, Promise<boolean>>();
   const verdictsFor = (job: JobRow) => {
     if (job.reachabilityVerdicts !== null) return Promise.resolve(job.reachabilityVerdicts);
@@ -57,6 +61,7 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
       continue;
     }
     const config_ = JSON.parse(job.configJson);
+    config_.vex_policy ??= policies.get(job.organizationId) ?? "standard";
     ready.push({
       job,
       msg,

@@ -27,7 +27,7 @@ export const AnalysisConfigSchema = z
       .optional()
       .openapi({
         description:
-          "How sure a runtime not_affected must be. `standard` (default) issues not_affected at high or medium confidence; `strict` only at high confidence (a complete installed-file list, the image's executables read, a passing test script), and says under_investigation otherwise. Every decision's confidence is in `reachability_results.decisions[].confidence`.",
+          "How sure a runtime not_affected must be; unset, the organization's `default_vex_policy` (GET/PATCH /api/v1/organization/settings) applies. `standard` issues not_affected at high or medium confidence; `strict` only at high confidence (a complete installed-file list, the image's executables read, a passing test script), and says under_investigation otherwise. Every decision's confidence is in `reachability_results.decisions[].confidence`.",
         example: "standard",
       }),
     ports: z
@@ -89,7 +89,8 @@ export interface ResolvedConfig {
   enable_fuzzing: boolean;
   enable_profiling: boolean;
   enable_code_coverage: boolean;
-  vex_policy: "standard" | "strict";
+  /** Absent: the organization's default applies when the job is dispatched. */
+  vex_policy?: "standard" | "strict";
   ports: number[];
   environment: Record<string, string>;
 }
@@ -104,7 +105,7 @@ export function resolveConfig(req: AnalysisRequest): ResolvedConfig {
     enable_fuzzing: c.enable_fuzzing ?? preset.enable_fuzzing,
     enable_profiling: c.enable_profiling ?? preset.enable_profiling,
     enable_code_coverage: c.enable_code_coverage ?? preset.enable_code_coverage,
-    vex_policy: c.vex_policy ?? "standard",
+    ...(c.vex_policy ? { vex_policy: c.vex_policy } : {}),
     ports: c.ports ?? [],
     environment: c.environment ?? {},
   };
