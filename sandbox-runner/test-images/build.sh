@@ -10,7 +10,8 @@
 # Idempotent: everything is cached in $VEXXY_IMAGE_CACHE (default /var/cache/vexxy-test-images) and
 # reused; a second run only re-tags/loads what podman lacks. Needs (apt): debootstrap umoci podman jq.
 # Outputs in the cache dir: oci/ (layout, tags "target" and "prober"), target.digest, prober.digest,
-# target.vulns.grype.json (also copied next to this script).
+# target.vulns.grype.json (debootstrap output is not byte-reproducible, so its digest belongs to
+# this machine's build and stays in the cache, not in the repository).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$(readlink -f "$0")")" && pwd)"
@@ -148,7 +149,6 @@ write_vulns() {
       distro: { name: "debian", version: "12", idLike: [] },
       descriptor: { name: "vexxy-test-images", version: "1" }
     }' >"$out"
-  cp "$out" "$HERE/target.vulns.grype.json"
 }
 
 build_rootfs target "$TARGET_INCLUDE"
