@@ -105,6 +105,10 @@ describe.skipIf(skipReason)("reading the image's filesystem without running it",
     expect(fs.paths.has("/srv/app.py")).toBe(true);
     expect(fs.symlinks.get("/lib")).toBe("usr/lib");
     expect(fs.paths.size).toBeGreaterThan(3000);
+    // What the kernel runs for an executable: the loader it maps (glibc's) or the #! interpreter.
+    expect(fs.executables.get("/usr/bin/python3.11")).toEqual({ kind: "elf", interpreter: "/lib64/ld-linux-x86-64.so.2" });
+    expect(fs.executables.get("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")).toEqual({ kind: "elf", interpreter: null });
+    expect([...fs.executables.values()].some((e) => e.kind === "script" && e.interpreter === "/bin/sh")).toBe(true);
     // Leaves nothing mounted.
     expect(podmanSync(["image", "mount"]).trim()).toBe("");
   });
