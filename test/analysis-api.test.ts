@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { pauseHandOffForTesting } from "../src/queues/handoff.js";
+import { breakDelivery } from "./support/ledger.js";
 import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { authSuite } from "./support/auth-suite.js";
-import { account, DIGEST, flushJobs, newOrg, submission } from "./support/orgs.js";
+import { account, DIGEST, deliver, newOrg, submission } from "./support/orgs.js";
 import { completion, progress, runnerCall } from "./support/runner.js";
 import { expectSpecShape } from "./support/spec-shapes.js";
 
@@ -32,10 +32,12 @@ async function submitOnly(token: string, body: unknown = submission()) {
   return json(res);
 }
 
-/** Submits and waits until the job is in D1, as it is before the runner can ever call back for it. */
+/** Submits and waits until its ledger has delivered the job to D1, as before the runner can ever call back for it. */
 async function submit(token: string, body: unknown = submission()) {
   const job = await submitOnly(token, body);
-  expect((await call(`/api/v1/analysis/${job.job_id}/status`, { token })).status).toBe(200);
+  const inD1 = () => env.DB.prepare("SELECT 1 AS x FROM analysis_jobs WHERE id = ?").bind(job.job_id).first();
+  for (let i = 0; i < 200 && !(await inD1()); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(await inD1(), "the ledger delivered the job").not.toBeNull();
   return job;
 }
 
@@ -51,7 +53,7 @@ describe("POST /api/v1/analysis/submit", () => {
     expectSpecShape(body, SPEC_SUBMIT);
     expect(body).toMatchObject({ status: "queued", image_ref: "nginx:1.25", image_digest: DIGEST, max_cost_credits: 10 + 5 + 3 + 1 });
     expect(res.headers.get("Location")).toBe(`/api/v1/analysis/${body.job_id}/status`);
-    await flushJobs(org.orgId);
+    await deliver(org.orgId);
     const row = await env.DB.prepare("SELECT organization_id, status, config_json, environment_json FROM analysis_jobs WHERE id = ?").bind(body.job_id).first<Record<string, string | undefined>>();
     expect(row).toMatchObject({ organization_id: org.orgId, status: "queued" });
     expect(JSON.parse(row!.config_json!)).not.toHaveProperty("environment");
@@ -123,50 +125,37 @@ describe("POST /api/v1/analysis/submit", () => {
   });
 });
 
-describe("the job outbox: admission records the job, D1 and dispatch follow", () => {
+describe("the ledger delivers admitted jobs; until then readers get them from it", () => {
   const jobRow = (id: string) => env.DB.prepare("SELECT status, max_cost, reachability_verdicts FROM analysis_jobs WHERE id = ?").bind(id).first();
 
-  afterEach(async () => pauseHandOffForTesting(false));
-
-  it("finds a just-admitted job that is not in D1 yet (status, results, list, cancel flush the outbox)", async () => {
+  it("finds a just-admitted job that is not in D1 yet: status, results, list, events and cancel", async () => {
     const org = await newOrg({ tier: "starter" });
-    pauseHandOffForTesting(true);
-    await org.ledger.pauseJobOutboxForTesting(true);
+    const restore = await breakDelivery(org.ledger); // D1 refuses the object's batches: nothing is delivered
     const { job_id } = await submitOnly(org.token);
     const other = await submitOnly(org.token);
-    const third = await submitOnly(org.token);
-    expect(await jobRow(job_id)).toBeNull(); // held in the ledger's outbox, not yet written to D1
+    expect(await jobRow(job_id)).toBeNull();
     const status = await call(`/api/v1/analysis/${job_id}/status`, { token: org.token });
     expect(status.status).toBe(200);
-    expect(await json(status)).toMatchObject({ job_id, status: "queued" });
-    expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
-
-    await org.ledger.pauseJobOutboxForTesting(true);
-    const fourth = await submitOnly(org.token);
+    expect(await json(status)).toMatchObject({ job_id, status: "queued", progress_percent: 0 });
+    const results = await json(await call(`/api/v1/analysis/${job_id}/results`, { token: org.token }));
+    expect(results).toMatchObject({ job_id, status: "queued", vex_document: null });
+    expect(await jobRow(job_id)).toBeNull(); // read from the ledger, not flushed to D1 by the read
     const list = await json(await call("/api/v1/analysis", { token: org.token }));
-    expect(list.jobs.map((j: { job_id: string }) => j.job_id)).toEqual(expect.arrayContaining([job_id, other.job_id, third.job_id, fourth.job_id]));
-
-    const fifth = await submitOnly(org.token);
-    const cancelled = await call(`/api/v1/analysis/${fifth.job_id}/cancel`, { token: org.token, method: "POST" });
+    expect(list.jobs.map((j: { job_id: string }) => j.job_id).sort()).toEqual([other.job_id, job_id].sort());
+    const queued = await json(await call("/api/v1/analysis?status=queued", { token: org.token }));
+    expect(queued.jobs).toHaveLength(2);
+    expect((await json(await call("/api/v1/analysis?status=running", { token: org.token }))).jobs).toHaveLength(0);
+    const events = await json(await call("/api/v1/billing/events", { token: org.token }));
+    expect(events.slice(0, 2).map((e: { event_type: string; analysis_job_id: string }) => [e.event_type, e.analysis_job_id])).toEqual([
+      ["hold_placed", other.job_id],
+      ["hold_placed", job_id],
+    ]);
+    await restore();
+    // A write to a held job has the ledger deliver it first, then goes through the state machine.
+    const cancelled = await call(`/api/v1/analysis/${job_id}/cancel`, { token: org.token, method: "POST" });
     expect(cancelled.status).toBe(200);
     expect(await json(cancelled)).toMatchObject({ status: "cancelled" });
-    expect((await account(org.orgId)).current_period_analyses).toBe(4);
-    await org.ledger.pauseJobOutboxForTesting(false);
-  });
-
-  it("writes a job whose hand-off was lost from the ledger's outbox (the confirm drain)", async () => {
-    const org = await newOrg({ tier: "starter" });
-    pauseHandOffForTesting(true);
-    const { job_id } = await submitOnly(org.token);
-    pauseHandOffForTesting(false); // forgets the collected job: as if its isolate had died
-    expect(await jobRow(job_id)).toBeNull();
-    await org.ledger.setClockForTesting(Date.now() + 60_000); // a driven alarm drains what is pending
-    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
-    expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
-    // …and its hold_placed entry, which the lost hand-off would have written with it.
-    const entry = await env.DB.prepare("SELECT event_type, held_amount FROM billing_events WHERE analysis_job_id = ?").bind(job_id).first();
-    expect(entry).toEqual({ event_type: "hold_placed", held_amount: 11 });
-    expect(await flushJobs(org.orgId)).toBe(0);
+    expect(await jobRow(other.job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 1 });
   });
 
   it("writes the job and queues its dispatch on its own, without any reader", async () => {
@@ -175,18 +164,18 @@ describe("the job outbox: admission records the job, D1 and dispatch follow", ()
     for (let i = 0; i < 100 && !(await jobRow(job_id)); i++) await new Promise((r) => setTimeout(r, 20));
     // A free organization's verdicts flag is recorded at admission from its tier.
     expect(await jobRow(job_id)).toMatchObject({ status: "queued", max_cost: 11, reachability_verdicts: 0 });
+    const entry = await env.DB.prepare("SELECT event_type, held_amount FROM billing_events WHERE analysis_job_id = ?").bind(job_id).first();
+    expect(entry).toEqual({ event_type: "hold_placed", held_amount: 11 });
   });
 
   it("records nothing for a refused submission", async () => {
     const org = await newOrg({ tier: "starter", balance: 5 });
-    pauseHandOffForTesting(true);
-    await org.ledger.pauseJobOutboxForTesting(true);
     const refused = await call("/api/v1/analysis/submit", { token: org.token, body: submission() });
     expect(refused.status).toBe(429);
-    expect(await flushJobs(org.orgId)).toBe(0);
+    expect((await org.ledger.undelivered(org.orgId)).jobs).toEqual([]);
+    await deliver(org.orgId);
     const n = await env.DB.prepare("SELECT COUNT(*) AS n FROM analysis_jobs WHERE organization_id = ?").bind(org.orgId).first<{ n: number }>();
     expect(n!.n).toBe(0);
-    await org.ledger.pauseJobOutboxForTesting(false);
   });
 });
 

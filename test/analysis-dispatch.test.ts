@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../src/index.js";
 import { call, json } from "./support/http.js";
-import { account, flushJobs, newOrg, submission } from "./support/orgs.js";
+import { account, deliver as deliverLedger, newOrg, submission } from "./support/orgs.js";
 import { progress, stubRunner } from "./support/runner.js";
 import { verifyRequest, DispatchBatchSchema } from "../src/queues/contract.js";
 import { TEST_SECRETS } from "./support/secrets.js";
@@ -16,7 +16,7 @@ async function submitted(tier: "starter" | "free" = "starter", over: Record<stri
   const org = await newOrg({ tier });
   const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission(over) });
   const { job_id } = await json(res);
-  await flushJobs(org.orgId);
+  await deliverLedger(org.orgId);
   return { org, jobId: job_id as string };
 }
 
@@ -52,7 +52,7 @@ describe("queue consumer → runner", () => {
     const policyOf = async (id: string) => {
       const stub = stubRunner(() => new Response('{"accepted":true}', { status: 202 }));
       try {
-        await flushJobs(org.orgId);
+        await deliverLedger(org.orgId);
         await deliver("vexxy-analysis-jobs", { job_id: id, organization_id: org.orgId });
         const req = stub.seen.find((r) => new URL(r.url).pathname === "/v1/job-batches")!;
         return DispatchBatchSchema.parse(JSON.parse(await req.text())).jobs[0]!.config.vex_policy;

@@ -11,7 +11,7 @@ for (const path of ["/api/v1/billing/subscription", "/api/v1/billing/credits", "
 }
 
 async function flush(orgId: string) {
-  await ledgerFor(env, orgId).flushOutbox(orgId);
+  await ledgerFor(env, orgId).deliver(orgId);
 }
 
 describe("a new organization", () => {
@@ -96,7 +96,7 @@ describe("GET /api/v1/billing/events", () => {
     const orgId = claims.org_id!;
     await call("/api/v1/billing/credits", { token });
     const ledger = ledgerFor(env, orgId);
-    await ledger.flushOutbox(orgId); // the next drain is now at least OUTBOX_MIN_INTERVAL_MS away
+    await ledger.deliver(orgId); // the next drain is now at least OUTBOX_MIN_INTERVAL_MS away
     for (let i = 1; i <= 3; i++) await ledger.credit({ orgId, opId: `late${i}`, credits: i, type: "credit_purchased", description: `pack ${i}` });
     const unmirrored = await env.DB.prepare("SELECT COUNT(*) AS n FROM billing_events WHERE organization_id = ? AND event_type = 'credit_purchased'").bind(orgId).first<{ n: number }>();
     expect(unmirrored!.n).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { call, json } from "./support/http.js";
-import { account, flushJobs, newOrg, submission } from "./support/orgs.js";
+import { account, deliver, newOrg, submission } from "./support/orgs.js";
 
 const COST = 11; // base 10 + 1 started 5-minute block of a 60 s test_timeout
 
@@ -17,7 +17,7 @@ describe("no overspend under concurrency", () => {
     expect(refused.details).toMatchObject({ quota_type: "credits", required: COST, available: 0 });
     const acct = await account(org.orgId);
     expect(acct).toMatchObject({ balance: N * COST, held: N * COST, available: 0, current_period_analyses: N });
-    await flushJobs(org.orgId);
+    await deliver(org.orgId);
     const rows = await env.DB.prepare("SELECT COUNT(*) AS n, SUM(max_cost) AS held FROM analysis_jobs WHERE organization_id = ?").bind(org.orgId).first<{ n: number; held: number }>();
     expect(rows).toEqual({ n: N, held: N * COST });
   });

@@ -132,7 +132,7 @@ describe("ledger invariants under random interleavings", () => {
           await checkInvariants(orgId);
         }
         // The D1 mirror converges on the object.
-        await ledger.flushOutbox(orgId);
+        await ledger.deliver(orgId);
         const { acct, entries } = await checkInvariants(orgId);
         const d1 = await env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(credits_amount), 0) AS total, COALESCE(SUM(held_amount), 0) AS held FROM billing_events WHERE organization_id = ?")
           .bind(orgId)

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { account, newOrg, submission } from "./support/orgs.js";
+import { breakDelivery } from "./support/ledger.js";
 import { ledgerFor } from "../src/ledger/client.js";
 import { OrgLedger } from "../src/ledger/durable_object.js";
 import { LEDGER_SCHEMA_VERSION } from "../src/ledger/sql.js";
@@ -142,7 +143,7 @@ describe("billing periods", () => {
   it("the cron sweep ticks ledgers whose period ended", async () => {
     const org = await newOrg({ tier: "free" });
     const acct = await account(org.orgId);
-    await org.ledger.flushOutbox(org.orgId);
+    await org.ledger.deliver(org.orgId);
     await org.ledger.setClockForTesting(Date.parse(acct.current_period_end) + 1);
     const { sweep } = await import("../src/services/sweep.js");
     const report = await sweep(env, Date.parse(acct.current_period_end) + 1);
@@ -264,6 +265,29 @@ describe("the object's own schema", () => {
     expect((await account(org.orgId)).tier).toBe("free"); // the object's data survived every rebuild
   });
 
+  it("version 3: an entry version 2 left to the Worker's hand-off is delivered again, and the drain times go", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const restore = await breakDelivery(org.ledger);
+    const res = await call("/api/v1/analysis/submit", { token: org.token, body: submission() });
+    expect(res.status).toBe(201);
+    const { job_id } = await json(res);
+    await runInDurableObject(org.ledger, (_instance: OrgLedger, state) => {
+      const sql = state.storage.sql;
+      // As version 2 left it: the hold_placed entry marked 1 (carried by the hand-off) while its job
+      // was still in the outbox, and the drains table.
+      sql.exec("UPDATE entries SET mirrored = 1 WHERE job_id = ?", job_id);
+      sql.exec("CREATE TABLE drains (id INTEGER PRIMARY KEY CHECK (id = 1), mirror_at INTEGER NOT NULL DEFAULT 0, jobs_at INTEGER NOT NULL DEFAULT 0)");
+      sql.exec("UPDATE ledger_schema SET version = 2");
+      new OrgLedger(state, env);
+      expect(sql.exec("SELECT mirrored FROM entries WHERE job_id = ?", job_id).one()).toEqual({ mirrored: 0 });
+      expect(sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'drains'").one()).toEqual({ n: 0 });
+    });
+    await restore();
+    await org.ledger.deliver(org.orgId);
+    const ev = await env.DB.prepare("SELECT event_type FROM billing_events WHERE analysis_job_id = ?").bind(job_id).first();
+    expect(ev).toEqual({ event_type: "hold_placed" });
+  });
+
   // The tables as deploys before schema version 2 created them (sql.ts then), for the upgrade below.
   const V1_TABLES = {
     entries: `CREATE TABLE entries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
@@ -278,7 +302,7 @@ describe("the object's own schema", () => {
   it("rebuilds an object's version-1 tables in the version-2 shape, every row kept and the outbox keyed by entry seq", async () => {
     const org = await newOrg({ tier: "starter" });
     const ledger = org.ledger;
-    await ledger.flushOutbox(org.orgId);
+    await ledger.deliver(org.orgId);
     const record = (id: string) => ({
       id, organizationId: org.orgId, userId: org.userId, imageRef: "nginx:1.25", imageDigest: "sha256:" + "ab".repeat(32), sbomId: null,
       profile: null, configJson: "{}", environmentJson: "{}", sbomKey: null, vulnerabilitiesKey: null, estimatedDurationMinutes: 4,

@@ -61,20 +61,10 @@ const NEW_JOB_COLUMNS = [
 export type AdmittedJob = Omit<NewJobRecord, "maxCost" | "reachabilityVerdicts">;
 
 /**
- * Writes admitted jobs to D1 in one statement (one JSON parameter expanded by json_each, so a round
- * of any size is one statement and one round trip) and returns the ids it actually inserted:
- * INSERT OR IGNORE by id, so a retried write is a no-op, a job that has since moved on is never
- * reset, and RETURNING names only the rows that were missing. The ledger's job confirm drain calls it
- * and queues exactly the jobs it reports as inserted; the Worker's hand-off runs the same statement
- * in its own batch (writeHandOff).
+ * Admitted jobs in one statement (one JSON parameter expanded by json_each, so a round of any size
+ * is one statement): INSERT OR IGNORE by id, so a retried write is a no-op and a job that has
+ * since moved on is never reset. A ledger object's delivery runs it (deliverLedger).
  */
-export async function insertNewJobs(d1: D1Database, jobs: NewJobRecord[]): Promise<Set<string>> {
-  if (!jobs.length) return new Set();
-  const { results } = await newJobsStatement(d1, jobs).all<{ id: string }>();
-  return new Set(results.map((r) => r.id));
-}
-
-/** The statement insertNewJobs runs, for a D1 batch that writes more with it (the hand-off's). */
 export function newJobsStatement(d1: D1Database, jobs: NewJobRecord[]): D1PreparedStatement {
   const rows = jobs.map((j) => [
     j.id, j.organizationId, j.userId, "queued", j.imageRef, j.imageDigest, j.sbomId, j.profile, j.configJson,
@@ -83,6 +73,19 @@ export function newJobsStatement(d1: D1Database, jobs: NewJobRecord[]): D1Prepar
   return d1
     .prepare(`INSERT OR IGNORE INTO analysis_jobs (${NEW_JOB_COLUMNS.join(", ")}) ${jsonRowsSelect(NEW_JOB_COLUMNS)} RETURNING id`)
     .bind(JSON.stringify(rows));
+}
+
+/** An admitted job as its D1 row will be once its ledger delivers it: queued, nothing run yet. */
+export function admittedJobRow(j: NewJobRecord): JobRow {
+  return {
+    id: j.id, organizationId: j.organizationId, userId: j.userId, status: "queued", imageRef: j.imageRef, imageDigest: j.imageDigest,
+    sbomId: j.sbomId, profile: j.profile, configJson: j.configJson, environmentJson: j.environmentJson, sbomKey: j.sbomKey,
+    vulnerabilitiesKey: j.vulnerabilitiesKey, resultsKey: null, maxCost: j.maxCost, costCredits: null, billingState: "held",
+    progressPercent: 0, currentPhase: null, errorCode: null, errorMessage: null, securitySummaryJson: null, featuresRanJson: null,
+    sandboxSeconds: null, estimatedDurationMinutes: j.estimatedDurationMinutes, dispatchAttempts: 0,
+    reachabilityVerdicts: j.reachabilityVerdicts, dispatchedAt: null, leaseExpiresAt: null, startedAt: null, sandboxStartedAt: null,
+    completedAt: null, createdAt: j.createdAt, updatedAt: j.createdAt,
+  };
 }
 
 /** A job of one organization; another organization's id is indistinguishable from a missing one. */

@@ -1,10 +1,8 @@
 /**
- * The ledger's history and account snapshots in D1. Entries become billing_events (a conflict on id
- * does nothing, so a retried or doubled write is a no-op); a snapshot updates the subscription row
- * and the organization's cached balance, never replacing a newer one (ledger_version guard). Two
- * writers use it: a ledger object's own outbox drain (one organization), and the Worker's job
- * hand-off (admissions of many organizations in one round with their job rows; the snapshots of
- * the organizations that have gone quiet in one batch).
+ * What a ledger object delivers to D1, in one batch per round: its new jobs (INSERT OR IGNORE by
+ * id), its entries as billing_events (a conflict on id does nothing, so a retried round is a
+ * no-op), and its account snapshot, which updates the subscription row and the organization's
+ * cached balance only when newer than D1's (ledger_version guard).
  */
 import { jsonRowsSelect } from "./client.js";
 import { newJobsStatement, type NewJobRecord } from "./jobs.js";
@@ -23,32 +21,15 @@ const SUBSCRIPTION_COLUMNS = [
 ] as const;
 const SUBSCRIPTION_UPDATED = SUBSCRIPTION_COLUMNS.filter((c) => c !== "id" && c !== "organization_id" && c !== "created_at");
 
-/** Mirrors one ledger object's pending entries and its account snapshot to D1 in one batch. */
-export async function mirrorLedger(d1: D1Database, account: AccountView, entries: LedgerEntry[]): Promise<void> {
+/** One delivery round of one ledger object, atomically: jobs first (their entries name them). */
+export async function deliverLedger(d1: D1Database, account: AccountView, jobs: NewJobRecord[], entries: LedgerEntry[]): Promise<void> {
   const org = account.organization_id;
   await d1.batch([
     organizationRows(d1, [account]),
+    ...(jobs.length ? [newJobsStatement(d1, jobs)] : []),
     ...(entries.length ? [entryRows(d1, entries.map((entry) => ({ org, entry })))] : []),
     ...snapshotStatements(d1, [account]),
   ]);
-}
-
-/**
- * Writes a hand-off round in one D1 batch (atomic): the jobs (INSERT OR IGNORE) and their
- * hold_placed entries, for any number of organizations. Their organizations exist: the request
- * that admitted a job provisioned its organization first.
- */
-export async function writeHandOff(d1: D1Database, round: readonly { job: NewJobRecord; entry: LedgerEntry }[]): Promise<void> {
-  if (!round.length) return;
-  await d1.batch([
-    newJobsStatement(d1, round.map((r) => r.job)),
-    entryRows(d1, round.map(({ job, entry }) => ({ org: job.organizationId, entry }))),
-  ]);
-}
-
-/** Account snapshots of any number of organizations in one batch (each kept only if newer than D1's). */
-export async function writeSnapshots(d1: D1Database, accounts: AccountView[]): Promise<void> {
-  if (accounts.length) await d1.batch(snapshotStatements(d1, accounts));
 }
 
 /** Organization rows where missing (a ledger's history references its organization). */

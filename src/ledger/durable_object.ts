@@ -7,8 +7,13 @@
  * settlement posts the actual cost and releases the rest; void releases it all — each exactly once,
  * keyed by job id. Balance = unexpired plan grant + purchased credits; spending draws the grant first.
  * Every change is an immutable entry; Σ amount = balance and Σ held_amount = active holds, always.
- * Entries reach D1 `billing_events` through an outbox drained by the alarm — except an admission's,
- * which the Worker's hand-off writes together with the job (see admit and confirmHandOff).
+ *
+ * The object owns its data and writes it out itself (the unkey pattern): an admission's transaction
+ * records the job in the job outbox with its hold_placed entry, and right after the commit an alarm
+ * delivers everything undelivered — jobs to D1 and the dispatch queue, entries to D1
+ * `billing_events`, the account to D1 `subscriptions` — in one D1 batch and one queue sendBatch per
+ * round (deliver). Writes are idempotent; a failed delivery is retried by the alarm with backoff.
+ * Until a job or entry is delivered, readers get it from the object (undelivered).
  */
 import { DurableObject } from "cloudflare:workers";
 import { LEDGER_SCHEMA, LEDGER_SCHEMA_VERSION, ledgerUpgrades } from "./sql.js";
@@ -29,43 +34,23 @@ import type {
 import { getTier, tierHas, type TierName, type SubscriptionStatus } from "../lib/tiers.js";
 import { decideAdmission, rateLimitHeaders, type AdmissionState } from "./admission.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
-import { mirrorLedger } from "../db/mirror.js";
-import { insertNewJobs, type NewJobRecord } from "../db/jobs.js";
+import { deliverLedger } from "../db/mirror.js";
+import type { NewJobRecord } from "../db/jobs.js";
 import type { DispatchMessage } from "../queues/messages.js";
 
 /** How long past its test_timeout a hold may stay pending before the alarm voids it. */
 export const HOLD_MARGIN_MS = 2 * 3600_000;
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-/** Entries are mirrored to D1 this long after they are written… */
-export const OUTBOX_DELAY_MS = 250;
-/**
- * …but an object drains at most once per this interval: under load every organization's mirror
- * becomes one D1 batch per interval instead of one per admission (measured with 100 busy
- * organizations on local workerd: 3 s drains cost a third of the admission throughput, 30 s ones
- * almost nothing). Readers of the history do not wait for it: they ask the object to flush first.
- */
-export const OUTBOX_MIN_INTERVAL_MS = 30_000;
-/** Entries per mirror round: one D1 statement each, however many (see mirrorLedger). */
-const OUTBOX_BATCH = 500;
-/**
- * How long after admission the outbox confirms a job reached D1 (the Worker's hand-off does that in
- * milliseconds; the confirm is the backstop for a hand-off lost with its isolate), and the least
- * time between two confirm drains. Equal to the mirror's interval, so that under load one alarm
- * a half-minute does both (measured: 10 s confirms cost 100 busy organizations ~10 % of their
- * admission throughput on local workerd, in alarm invocations and D1 reads).
- */
-export const JOB_CONFIRM_DELAY_MS = 30_000;
-/** Jobs per outbox round: one queue sendBatch takes at most 100 messages. */
+/** Entries per delivery round: one D1 statement each, however many (see deliverLedger). */
+const ENTRY_BATCH = 500;
+/** Jobs per delivery round: one queue sendBatch takes at most 100 messages. */
 const JOB_BATCH = 100;
-const OUTBOX_RETRY_MS = 5_000;
-/**
- * `entries.mirrored`: 0 waits for the ledger's own mirror drain; 1 is in D1, or is an admission's
- * hold_placed that the Worker's hand-off carries to D1 with its job. Such an entry's job stays in
- * the job outbox until the hand-off confirms it (confirmInTx): that row is the backstop, and when the
- * outbox confirms the job itself, the entry goes back to 0 and the mirror drain writes it.
- */
-const UNMIRRORED = 0;
-const MIRRORED = 1;
+/** A failed delivery is retried after 1 s, 2 s, 4 s … at most 5 minutes. */
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 300_000;
+/** `entries.mirrored`: 0 until the entry is in D1 `billing_events`, then 1. */
+const UNDELIVERED = 0;
+const DELIVERED = 1;
 
 type AccountRow = {
   organization_id: string;
@@ -107,12 +92,9 @@ export class OrgLedger extends DurableObject<Env> {
   /** Test-only clock (ENVIRONMENT=test): lets tests drive rollover and hold expiry deterministically. */
   private clock: number | null = null;
   private alarmAt: number | null = null;
-  private lastDrainAt = 0;
-  private jobDrain: Promise<number> | null = null;
-  private lastJobDrainAt = 0;
-  /** When the oldest entry waiting for the mirror drain was written (null: none since the last drain). */
-  private mirrorSince: number | null = null;
-  private jobOutboxPaused = false;
+  /** The delivery under way (deliveries never overlap), and how many in a row have failed. */
+  private delivering: Promise<number> | null = null;
+  private failures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -127,8 +109,6 @@ export class OrgLedger extends DurableObject<Env> {
       });
       state = this.storedState()!;
     }
-    this.lastDrainAt = state.mirror_at;
-    this.lastJobDrainAt = state.jobs_at;
   }
 
   // ------------------------------------------------------------------ public RPC methods
@@ -142,16 +122,12 @@ export class OrgLedger extends DurableObject<Env> {
 
   /**
    * Admission: status, features, monthly quota, credits — in that order — then count + hold, and the
-   * job itself into the job outbox, all in one transaction. The Worker hands the admitted job to D1
-   * and the dispatch queue at once (src/queues/handoff.ts, batched across organizations); the outbox
-   * is the durable record that makes sure of it: a confirm drain JOB_CONFIRM_DELAY_MS later writes
-   * and queues whatever D1 still lacks (the hand-off died with its isolate), then forgets the rest.
+   * job itself into the job outbox, all in one transaction; the delivery runs right after the commit.
    */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const result = this.ctx.storage.transactionSync((): AdmitResult => {
       const now = this.now();
       const acct = this.ensure(req.orgId);
-      if (req.confirmed?.length) this.confirmInTx(req.confirmed);
 
       if (req.idempotencyKey) {
         const prior = this.sql
@@ -192,8 +168,6 @@ export class OrgLedger extends DurableObject<Env> {
         now + req.testTimeoutSeconds * 1000 + HOLD_MARGIN_MS,
       );
       const counted = { ...acct, period_analyses: acct.period_analyses + 1 };
-      // With a job, the Worker's hand-off writes this entry to D1 along with the job row and
-      // confirms both back (confirmInTx); until then the job's outbox row is the backstop.
       const { account: after, entry } = this.post(counted, {
         type: "hold_placed",
         grant: 0,
@@ -203,7 +177,7 @@ export class OrgLedger extends DurableObject<Env> {
         description: metered
           ? `Held ${hold} credits for analysis job ${req.jobId} (its maximum cost)`
           : `Analysis job ${req.jobId} admitted (unmetered plan: nothing held)`,
-      }, req.job ? MIRRORED : UNMIRRORED);
+      });
       if (req.idempotencyKey) {
         this.sql.exec(
           "INSERT INTO idempotency (key, request_hash, job_id, expires_at) VALUES (?, ?, ?, ?)",
@@ -216,7 +190,7 @@ export class OrgLedger extends DurableObject<Env> {
       if (req.job) {
         if (req.job.id !== req.jobId || req.job.organizationId !== req.orgId) throw new Error("job record does not match the admission");
         const record: NewJobRecord = { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts };
-        // Keyed by its entry's seq, which the hand-off confirms it by.
+        // Keyed by its hold_placed entry's seq: jobs are delivered in admission order.
         this.sql.exec("INSERT INTO job_outbox (seq, job_id, record) VALUES (?, ?, ?)", entry.seq, req.jobId, JSON.stringify(record));
       }
       const limit = getTier(after.tier).monthly_analysis_limit ?? 0;
@@ -227,44 +201,10 @@ export class OrgLedger extends DurableObject<Env> {
         hold,
         verdicts,
         rateLimit: rateLimitHeaders(this.admissionState(after), limit - after.period_analyses, now),
-        ...(req.job ? { holdEntry: entry } : {}),
       };
     });
-    if (result.ok && !result.replay) {
-      // This job is the newest in the outbox: if an alarm is already set, it is set for an older one.
-      const confirmBy = req.job ? Math.max(this.now(), this.lastJobDrainAt) + JOB_CONFIRM_DELAY_MS : Infinity;
-      await this.wakeBy(Math.min(this.mirrorSince !== null ? this.mirrorDueAt() : Infinity, confirmBy));
-    }
+    if (result.ok && !result.replay) await this.deliverSoon();
     return result;
-  }
-
-  /**
-   * The Worker's hand-off wrote these jobs of the organization to D1 and the dispatch queue, with
-   * their hold_placed entries: they leave the outbox, and the alarm moves back to the next real
-   * deadline, so a busy spell ends without a drain of the object's own. The organization has gone
-   * quiet, so the answer is its account, which the hand-off writes to D1 as its snapshot. Most
-   * confirmations instead ride on the organization's next admission (AdmitRequest.confirmed).
-   */
-  async confirmHandOff(orgId: string, entrySeqs: number[]): Promise<AccountView | null> {
-    const acct = this.account();
-    if (!acct || acct.organization_id !== orgId) return null;
-    if (entrySeqs.length) this.ctx.storage.transactionSync(() => this.confirmInTx(entrySeqs));
-    await this.schedule(true);
-    return this.view(acct);
-  }
-
-  /**
-   * Confirms every job in the outbox now (writes and queues those D1 lacks); resolves when the outbox
-   * is empty. Readers call it when D1 does not have a job yet (read-your-writes right after a
-   * submission whose hand-off is still in flight).
-   */
-  async flushJobs(orgId: string): Promise<number> {
-    this.ctx.storage.transactionSync(() => this.ensure(orgId));
-    let total = 0;
-    do total += await this.drainJobs();
-    while (this.pendingJobs());
-    await this.schedule(); // their entries now wait for the mirror drain
-    return total;
   }
 
   /** Posts the actual cost (≤ the hold) and releases the rest. Idempotent by job id. */
@@ -436,19 +376,27 @@ export class OrgLedger extends DurableObject<Env> {
     return h ? { state: h.state, amount: h.amount, posted: h.posted } : null;
   }
 
-  /** Mirrors pending entries and the account to D1 now (tests and the cron backstop call it). */
-  async flushOutbox(orgId: string): Promise<number> {
+  /**
+   * What the object has not delivered to D1 yet: its newest jobs and entries. Readers merge them
+   * with what D1 has, so a job or entry is readable the moment the request that made it returns.
+   */
+  async undelivered(orgId: string): Promise<{ jobs: NewJobRecord[]; entries: LedgerEntry[] }> {
     this.ctx.storage.transactionSync(() => this.ensure(orgId));
-    return this.drain();
+    const jobs = this.sql.exec<{ record: string }>("SELECT record FROM job_outbox ORDER BY seq").toArray().map((r) => JSON.parse(r.record) as NewJobRecord);
+    const entries = this.sql.exec<EntryRow>("SELECT * FROM entries WHERE mirrored = 0 ORDER BY seq").toArray().map(entryView);
+    return { jobs, entries };
   }
 
   /**
-   * Test-only: no confirm drain from the alarm until flushJobs is called (with the Worker's hand-off
-   * paused too, tests can observe the moment between admission and the D1 write deterministically).
+   * Delivers everything undelivered now and resolves when it is in D1 and queued (the alarm does the
+   * same on its own; the cron sweep calls this for objects whose alarm was lost, and a write to a
+   * job the object still holds waits for it).
    */
-  async pauseJobOutboxForTesting(paused: boolean): Promise<void> {
-    if (this.env.ENVIRONMENT !== ("test" as string)) throw new Error("pauseJobOutboxForTesting is only available in tests");
-    this.jobOutboxPaused = paused;
+  async deliver(orgId: string): Promise<number> {
+    this.ctx.storage.transactionSync(() => this.ensure(orgId));
+    const n = await this.deliverAll();
+    await this.schedule();
+    return n;
   }
 
   /** Test-only: sets the object's clock (refused unless ENVIRONMENT=test). */
@@ -476,17 +424,12 @@ export class OrgLedger extends DurableObject<Env> {
       for (const h of expired) this.voidInTx(h.job_id, "hold expired: the job was neither settled nor voided by its deadline", false);
     });
     try {
-      // Each outbox drains only when due: an alarm set for a hold deadline or the other outbox must
-      // not turn the 30-second mirror into a per-alarm one. A test clock drives everything at once.
-      // When one is due the other goes along: the alarm is already paid for.
-      const driven = this.clock !== null;
-      const jobsDue = this.jobOutboxPaused ? null : this.jobsDueAt();
-      const due = driven || (jobsDue !== null && now >= jobsDue) || (this.unmirrored() && now >= this.mirrorDueAt());
-      if (due && jobsDue !== null) await this.drainJobs();
-      if (due && this.unmirrored()) await this.drain();
+      await this.deliverAll();
     } catch (err) {
-      console.error(JSON.stringify({ msg: "ledger outbox drain failed", org: acct.organization_id, error: String(err) }));
-      await this.setAlarmAt(this.now() + OUTBOX_RETRY_MS);
+      this.failures++;
+      const retryIn = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
+      console.error(JSON.stringify({ msg: "ledger delivery failed", org: acct.organization_id, attempt: this.failures, retry_in_ms: retryIn, error: String(err) }));
+      await this.setAlarmAt(Date.now() + retryIn, true);
       return;
     }
     await this.schedule(true);
@@ -494,12 +437,10 @@ export class OrgLedger extends DurableObject<Env> {
 
   // ------------------------------------------------------------------ internals
 
-  /** Schema version and last drain times, in one read; null before the schema exists. */
-  private storedState(): { version: number; mirror_at: number; jobs_at: number } | null {
+  /** Schema version; null before the schema exists. */
+  private storedState(): { version: number } | null {
     try {
-      return this.sql
-        .exec<{ version: number; mirror_at: number; jobs_at: number }>("SELECT s.version, d.mirror_at, d.jobs_at FROM ledger_schema s, drains d")
-        .one();
+      return this.sql.exec<{ version: number }>("SELECT version FROM ledger_schema").one();
     } catch {
       return null; // no such table yet
     }
@@ -656,10 +597,10 @@ export class OrgLedger extends DurableObject<Env> {
 
   /**
    * Applies an entry to the account and appends it: the only place balances change. `acct` may carry
-   * a changed analyses counter, written in the same statement. `mirrored` is MIRRORED for an entry
-   * the Worker's hand-off carries to D1. Returns the account as it now is and the entry.
+   * a changed analyses counter, written in the same statement. Returns the account as it now is and
+   * the entry, which waits for the next delivery.
    */
-  private post(acct: AccountRow, e: EntryInput, mirrored = UNMIRRORED): { account: AccountRow; entry: LedgerEntry } {
+  private post(acct: AccountRow, e: EntryInput): { account: AccountRow; entry: LedgerEntry } {
     const grant = acct.grant_remaining + e.grant;
     const purchased = acct.purchased_balance + e.purchased;
     const held = acct.held + e.held;
@@ -706,22 +647,13 @@ export class OrgLedger extends DurableObject<Env> {
         entry.stripe_object_id,
         entry.description,
         now,
-        mirrored,
+        UNDELIVERED,
       )
       .one();
-    if (mirrored === UNMIRRORED) this.mirrorSince ??= now;
     return {
       account: { ...acct, grant_remaining: grant, purchased_balance: purchased, held, version: acct.version + 1 },
       entry: { ...entry, seq, created_at: iso(now) },
     };
-  }
-
-  /**
-   * Jobs the Worker's hand-off wrote to D1 and queued, with their hold_placed entries: out of the
-   * outbox. Jobs already confirmed (or confirmed by the outbox itself) are no-ops.
-   */
-  private confirmInTx(entrySeqs: number[]): void {
-    this.sql.exec("DELETE FROM job_outbox WHERE seq IN (SELECT value FROM json_each(?))", JSON.stringify(entrySeqs));
   }
 
   private bumpVersion(): void {
@@ -767,98 +699,53 @@ export class OrgLedger extends DurableObject<Env> {
     };
   }
 
-  /** Mirrors unmirrored entries and the account snapshot to D1 (idempotent writes). */
-  private async drain(): Promise<number> {
-    this.lastDrainAt = this.now();
-    this.sql.exec("UPDATE drains SET mirror_at = ? WHERE id = 1", this.lastDrainAt);
-    this.mirrorSince = null;
-    // Entries the hand-off is still carrying go too (a reader of the history asked): written twice, stored once.
-    this.uncarryEntries();
-    let total = 0;
-    for (;;) {
-      const rows = this.sql
-        .exec<EntryRow>("SELECT * FROM entries WHERE mirrored = 0 ORDER BY seq LIMIT ?", OUTBOX_BATCH)
-        .toArray();
-      const acct = this.account()!;
-      await mirrorLedger(this.env.DB, this.view(acct), rows.map(entryView));
-      if (rows.length === 0) return total;
-      this.sql.exec("UPDATE entries SET mirrored = 1 WHERE seq <= ? AND mirrored = 0", rows[rows.length - 1]!.seq);
-      total += rows.length;
-      if (rows.length < OUTBOX_BATCH) return total;
-    }
-  }
-
-  private drainJobs(): Promise<number> {
-    this.jobDrain ??= this.runJobDrain().finally(() => {
-      this.jobDrain = null;
+  /** Delivers now unless a delivery is already under way (then that one's end is awaited). */
+  private deliverAll(): Promise<number> {
+    this.delivering ??= this.deliverRounds().finally(() => {
+      this.delivering = null;
     });
-    return this.jobDrain;
+    return this.delivering;
   }
 
   /**
-   * One confirm drain, oldest jobs first, 100 a round: one D1 statement writes those the hand-off
-   * did not (INSERT OR IGNORE … RETURNING id names them), their dispatch is queued in one sendBatch,
-   * then the round leaves the outbox. Idempotent end to end: a job written twice is written once,
-   * and the consumer ignores a job that is no longer queued, so a duplicate dispatch message
-   * (hand-off and confirm racing, or a retried round) does no harm. A job the hand-off wrote but
-   * failed to queue is re-queued by the cron sweep (undispatched for 2 minutes).
+   * Rounds until nothing is undelivered. Each round is one D1 batch — the jobs (INSERT OR IGNORE),
+   * the entries as billing_events (conflict on id: nothing), the account snapshot (only if newer) —
+   * then one sendBatch queueing the round's jobs, then the round is marked delivered. A round
+   * retried after a crash writes nothing twice; a job queued twice is dispatched once (the consumer
+   * skips a job that is no longer queued, and the runner answers a repeated job id as a duplicate).
    */
-  private async runJobDrain(): Promise<number> {
-    this.lastJobDrainAt = this.now();
-    this.sql.exec("UPDATE drains SET jobs_at = ? WHERE id = 1", this.lastJobDrainAt);
+  private async deliverRounds(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
-      if (!rows.length) return total;
-      const jobs = rows.map((r) => JSON.parse(r.record) as NewJobRecord);
-      // One statement confirms the round: INSERT OR IGNORE writes what D1 lacks and RETURNING
-      // names exactly those, which are the ones to queue.
-      const inserted = await insertNewJobs(this.env.DB, jobs);
-      const missing = jobs.filter((j) => inserted.has(j.id));
-      if (missing.length) {
-        await this.env.ANALYSIS_QUEUE.sendBatch(missing.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
+      const jobs = this.sql.exec<{ seq: number; record: string }>("SELECT seq, record FROM job_outbox ORDER BY seq LIMIT ?", JOB_BATCH).toArray();
+      const entries = this.sql.exec<EntryRow>("SELECT * FROM entries WHERE mirrored = 0 ORDER BY seq LIMIT ?", ENTRY_BATCH).toArray();
+      if (jobs.length === 0 && entries.length === 0) {
+        this.failures = 0;
+        return total;
       }
-      // The hand-off did not confirm them, so it may not have written their entries either: the
-      // mirror drain does (a doubled write is a no-op).
-      const through = rows[rows.length - 1]!.seq;
-      this.uncarryEntries(through);
-      this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", through);
-      this.mirrorSince ??= this.now();
-      total += missing.length;
+      const records = jobs.map((r) => JSON.parse(r.record) as NewJobRecord);
+      await deliverLedger(this.env.DB, this.view(this.account()!), records, entries.map(entryView));
+      if (records.length) {
+        await this.env.ANALYSIS_QUEUE.sendBatch(records.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
+      }
+      this.ctx.storage.transactionSync(() => {
+        if (jobs.length) this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", jobs[jobs.length - 1]!.seq);
+        if (entries.length) this.sql.exec("UPDATE entries SET mirrored = ? WHERE seq <= ? AND mirrored = ?", DELIVERED, entries[entries.length - 1]!.seq, UNDELIVERED);
+      });
+      total += records.length + entries.length;
     }
   }
 
-  /**
-   * Hands the entries the hand-off carries for jobs still in the outbox (up to seq `through`) back
-   * to the mirror drain: an outbox row's seq is its entry's.
-   */
-  private uncarryEntries(through = Number.MAX_SAFE_INTEGER): void {
-    this.sql.exec("UPDATE entries SET mirrored = 0 WHERE mirrored = 1 AND seq IN (SELECT seq FROM job_outbox WHERE seq <= ?)", through);
+  private undeliveredCount(): boolean {
+    return (
+      this.sql.exec("SELECT 1 FROM job_outbox LIMIT 1").toArray().length > 0 ||
+      this.sql.exec("SELECT 1 FROM entries WHERE mirrored = 0 LIMIT 1").toArray().length > 0
+    );
   }
 
-  private unmirrored(): boolean {
-    return this.sql.exec("SELECT 1 FROM entries WHERE mirrored = 0 LIMIT 1").toArray().length > 0;
-  }
-
-  private pendingJobs(): boolean {
-    return this.sql.exec("SELECT 1 FROM job_outbox LIMIT 1").toArray().length > 0;
-  }
-
-  /** When unmirrored entries are due in D1: soon after the first, but at most one drain per interval. */
-  private mirrorDueAt(): number {
-    return Math.max((this.mirrorSince ?? 0) + OUTBOX_DELAY_MS, this.lastDrainAt + OUTBOX_MIN_INTERVAL_MS);
-  }
-
-  /**
-   * When the job outbox is due for a confirm drain (null: empty): JOB_CONFIRM_DELAY_MS after its
-   * oldest job was admitted, and no sooner than that after the last drain.
-   */
-  private jobsDueAt(): number | null {
-    const oldest = this.sql
-      .exec<{ at: string | null }>("SELECT json_extract(record, '$.createdAt') AS at FROM job_outbox ORDER BY seq LIMIT 1")
-      .toArray()[0];
-    if (!oldest) return null;
-    return Math.max(oldest.at ? Date.parse(oldest.at) : 0, this.lastJobDrainAt) + JOB_CONFIRM_DELAY_MS;
+  /** Right after a commit: an alarm now, unless one is already due no later. */
+  private async deliverSoon(): Promise<void> {
+    if (this.failures === 0) await this.wakeBy(Date.now());
   }
 
   /** Makes sure an alarm fires no later than `at` (no storage work when one already does). */
@@ -871,22 +758,20 @@ export class OrgLedger extends DurableObject<Env> {
   private async schedule(force = false): Promise<void> {
     const acct = this.account();
     if (!acct) return;
-    const now = this.now();
     const candidates: number[] = [];
-    if (this.unmirrored()) candidates.push(Math.max(now, this.mirrorDueAt()));
-    const jobsDue = this.jobsDueAt();
-    if (jobsDue !== null) candidates.push(Math.max(now, jobsDue));
+    if (this.undeliveredCount() && this.failures === 0) candidates.push(Date.now());
     const hold = this.sql.exec<{ d: number | null }>("SELECT MIN(deadline) AS d FROM holds WHERE state = 'pending'").one();
     if (hold.d !== null) candidates.push(hold.d);
     if (!acct.stripe_managed) candidates.push(acct.period_end);
     if (!candidates.length) return;
-    // Alarms run on the real clock; with a test clock they are driven explicitly.
-    const at = this.clock === null ? Math.min(...candidates) : Date.now() + OUTBOX_DELAY_MS;
+    // Alarms run on the real clock; with a test clock, deadlines are driven explicitly (tick).
+    const at = this.clock === null ? Math.min(...candidates) : Date.now() + (this.undeliveredCount() ? 0 : 250);
     if (force || this.alarmAt === null || at < this.alarmAt) await this.setAlarmAt(at);
   }
 
-  private async setAlarmAt(at: number): Promise<void> {
-    if (this.alarmAt === null) {
+  /** Sets the alarm; `replace` moves one already set for earlier (a retry's backoff). */
+  private async setAlarmAt(at: number, replace = false): Promise<void> {
+    if (this.alarmAt === null && !replace) {
       const current = await this.ctx.storage.getAlarm();
       if (current !== null && current <= at) {
         this.alarmAt = current;

@@ -77,16 +77,10 @@ export interface AdmitRequest {
   /** SHA-256 of the canonical request body; a reused key with another body is refused. */
   requestHash?: string;
   /**
-   * The job to create when admitted: recorded in the same transaction as the hold, then written to
-   * D1 and queued for dispatch by the object's job outbox.
+   * The job to create when admitted: recorded in the same transaction as the hold, then delivered
+   * by the object to D1 and the dispatch queue right after the commit.
    */
   job?: AdmittedJob;
-  /**
-   * Earlier jobs of this organization that the Worker's hand-off has since written to D1 and queued,
-   * with their entries (see OrgLedger.confirmHandOff), by the seq of their hold_placed entries:
-   * confirmed in this admission's transaction.
-   */
-  confirmed?: number[];
 }
 
 export interface Refusal {
@@ -106,8 +100,6 @@ export type AdmitResult =
       /** Whether the tier at admission unlocks runtime verdicts (new admissions only). */
       verdicts?: boolean;
       rateLimit?: Record<string, string>;
-      /** New admissions with a job: its hold_placed entry, which the Worker's hand-off writes to D1 with the job. */
-      holdEntry?: LedgerEntry;
     }
   | { ok: false; refusal: Refusal };
 

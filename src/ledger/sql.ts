@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 2;
+export const LEDGER_SCHEMA_VERSION = 3;
 
 /*
  * Version 2 writes fewer pages per admission (9.9 → 5.8 SQLite pages per admission commit, measured
@@ -15,8 +15,11 @@ export const LEDGER_SCHEMA_VERSION = 2;
  *   one, and sqlite_sequence is no longer written); id without UNIQUE (a random UUID that nothing
  *   here looks up; D1's billing_events primary key is where it must be unique).
  * - holds: WITHOUT ROWID, keyed by job_id: one B-tree instead of a table plus its key index.
- * - job_outbox: keyed by the seq of the job's hold_placed entry, which the hand-off has in hand,
- *   so confirmations need no job_id index and no AUTOINCREMENT; seqs still only grow.
+ * - job_outbox: keyed by the seq of the job's hold_placed entry: no job_id index and no
+ *   AUTOINCREMENT; seqs still only grow, so jobs are delivered in admission order.
+ *
+ * Version 3: the object delivers its own outbox right after each commit (no drain intervals to
+ * remember), and `entries.mirrored` has one meaning: 1 once the entry is in D1.
  */
 const ENTRIES = `(
     seq INTEGER PRIMARY KEY,
@@ -93,14 +96,6 @@ export const LEDGER_SCHEMA = [
   )`,
   `CREATE TABLE IF NOT EXISTS ops (op_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS job_outbox ${JOB_OUTBOX}`,
-  // When the outboxes last drained. Kept in storage, not only in memory: an object evicted while
-  // idle would otherwise come back with "never drained" and drain again at once.
-  `CREATE TABLE IF NOT EXISTS drains (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    mirror_at INTEGER NOT NULL DEFAULT 0,
-    jobs_at INTEGER NOT NULL DEFAULT 0
-  )`,
-  `INSERT OR IGNORE INTO drains (id) VALUES (1)`,
   `CREATE TABLE IF NOT EXISTS ledger_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
   `INSERT OR REPLACE INTO ledger_schema (id, version) VALUES (1, ${LEDGER_SCHEMA_VERSION})`,
 ];
@@ -137,6 +132,11 @@ export function ledgerUpgrades(definitionOf: (table: string) => string | null): 
          -o.seq), o.job_id, o.record
        FROM job_outbox o ORDER BY o.seq`,
     );
+  }
+  if (definitionOf("drains")) {
+    // Version 2 marked an admission's entry 1 while the Worker's hand-off carried it; an entry
+    // whose job is still in the outbox may not be in D1 yet, so it is delivered again (idempotent).
+    stmts.push("UPDATE entries SET mirrored = 0 WHERE seq IN (SELECT seq FROM job_outbox)", "DROP TABLE drains");
   }
   return stmts;
 }

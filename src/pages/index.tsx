@@ -19,8 +19,7 @@ import { exchangeHandoff } from "../services/sessions/handoff.js";
 import { safeReturnTo } from "../services/sessions/returnTo.js";
 import { SESSION_COOKIE, cookieOptions, createSession, randomToken, readSession, sameToken, type Session } from "../services/sessions/session.js";
 import { TIER_NAMES, type TierName } from "../lib/tiers.js";
-import { listJobs } from "../db/jobs.js";
-import { createDb } from "../db/client.js";
+import { listAnalyses } from "../services/analysis/listAnalyses.js";
 import { CreditsPage, ErrorPage, LoginPage, OverviewPage, PlansPage, PortalPage, ResultPage } from "./views.js";
 
 type PageEnv = { Bindings: Env; Variables: AppEnv["Variables"] & { session: Session | null } };
@@ -112,9 +111,9 @@ pageRoutes.get("/", async (c) => {
   const [acct, events, jobs] = await Promise.all([
     account(c, s),
     listBillingEvents({ env: c.env, db: c.get("db"), orgId: s.orgId, limit: 10, offset: 0 }),
-    ledgerFor(c.env, s.orgId)
-      .flushJobs(s.orgId)
-      .then(() => listJobs(createDb(c.env.DB), s.orgId, { limit: 10 })).then((rows) => rows.map((j) => ({ id: j.id, status: j.status, image_ref: j.imageRef, created_at: j.createdAt }))),
+    listAnalyses({ env: c.env, db: c.get("db"), orgId: s.orgId, limit: 10 }).then((rows) =>
+      rows.map((j) => ({ id: j.id, status: j.status, image_ref: j.imageRef, created_at: j.createdAt })),
+    ),
   ]);
   return c.html(<OverviewPage session={s} account={acct} events={events} jobs={jobs} />);
 });

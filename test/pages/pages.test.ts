@@ -86,7 +86,7 @@ describe("pages", () => {
   it("overview shows plan, status, period, usage bars, balance and recent billing events", async () => {
     const { cookie, orgId } = await signIn();
     await ledgerFor(env, orgId).credit({ orgId, opId: `t-${orgId}`, credits: 250, type: "operator_adjustment", description: "Goodwill credits" });
-    await ledgerFor(env, orgId).flushOutbox(orgId);
+    await ledgerFor(env, orgId).deliver(orgId);
     const { res, html } = await page("/billing", { cookie });
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/text\/html/);
@@ -134,7 +134,7 @@ describe("pages", () => {
     const location = res.headers.get("Location")!;
     expect(location).toMatch(/^http:\/\/stripe\.fake\/c\/pay\/cs_test_/);
     await deliverAll(await fake.completeCheckout(location.split("/").at(-1)!));
-    await ledgerFor(env, orgId).flushOutbox(orgId);
+    await ledgerFor(env, orgId).deliver(orgId);
     const after = await page("/billing", { cookie });
     expect(after.html).toMatch(/data-testid="tier">Professional</);
     expect(after.html).toContain("500 analyses, 5,000 credits");

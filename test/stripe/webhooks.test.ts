@@ -180,7 +180,7 @@ describe("credit packs", () => {
       description: "Purchased 1000 credits for $100.00",
     });
     // The spec's billing history shows it (after the ledger's outbox reaches D1).
-    await ledgerFor(env, orgId).flushOutbox(orgId);
+    await ledgerFor(env, orgId).deliver(orgId);
     const history = await json(await call("/api/v1/billing/events", { token }));
     expect(history[0]).toMatchObject({ event_type: "credit_purchased", credits_amount: 1000, balance_after: 1100, description: "Purchased 1000 credits for $100.00" });
   });

@@ -36,6 +36,7 @@ export async function account(orgId: string): Promise<AccountView> {
 }
 
 /** Writes the organization's just-admitted jobs to D1 now (the ledger's job outbox does it right after admission anyway). */
-export async function flushJobs(orgId: string): Promise<number> {
-  return (await ledgerFor(env, orgId).flushJobs(orgId)) as number;
+/** Delivers what the organization's ledger holds to D1 and the queue now (the alarm would, a moment later). */
+export async function deliver(orgId: string): Promise<number> {
+  return (await ledgerFor(env, orgId).deliver(orgId)) as number;
 }

@@ -7,11 +7,11 @@ import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
 import { AnalysisRequestSchema, QuoteSchema, resolveConfig } from "./schemas.js";
 import { findJob, submitAnalysis, submitView } from "../../services/analysis/submitAnalysis.js";
-import { ledgerFor } from "../../ledger/client.js";
+import { listAnalyses } from "../../services/analysis/listAnalyses.js";
 import { quoteAnalysis } from "../../services/analysis/quoteAnalysis.js";
 import { cancelAnalysis } from "../../services/analysis/cancelAnalysis.js";
 import { listItemView, resultsView, statusView, type StoredResults } from "../../services/analysis/views.js";
-import { getJob, listJobs, TERMINAL } from "../../db/jobs.js";
+import { getJob, TERMINAL } from "../../db/jobs.js";
 import { JOB_STATUSES } from "../../db/schema.js";
 import { getJson } from "../../services/analysis/storage.js";
 import { ApiError } from "../../errors/api-error.js";
@@ -196,7 +196,6 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   .openapi(submit, async (c) => {
     const bearer = c.req.header("Authorization")!.replace(/^Bearer\s+/i, "").trim();
     const { job, replay, rateLimit } = await submitAnalysis({
-      ctx: c.executionCtx,
       env: c.env,
       db: c.get("db"),
       config: c.get("config"),
@@ -234,9 +233,7 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   })
   .openapi(list, async (c) => {
     const q = c.req.valid("query");
-    // Jobs admitted a moment ago are listed too: the organization's job outbox is flushed first.
-    await ledgerFor(c.env, c.get("auth").orgId).flushJobs(c.get("auth").orgId);
-    const rows = await listJobs(c.get("db"), c.get("auth").orgId, { status: q.status, limit: q.limit + 1, cursor: q.cursor ? decodeCursor(q.cursor) : undefined });
+    const rows = await listAnalyses({ env: c.env, db: c.get("db"), orgId: c.get("auth").orgId, status: q.status, limit: q.limit + 1, cursor: q.cursor ? decodeCursor(q.cursor) : undefined });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return c.json({ jobs: page.map(listItemView), next_cursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null }, 200);

@@ -7,14 +7,20 @@ import { isoNow } from "../../lib/time.js";
 import { billJob } from "./billJob.js";
 import { tellRunnerToCancel } from "../runner/runnerClient.js";
 import { notifyBaseApp } from "./notify.js";
-import { findJob } from "./submitAnalysis.js";
+import { undeliveredJobs } from "./submitAnalysis.js";
+import { ledgerFor } from "../../ledger/client.js";
 
 /**
  * Cancel policy: a queued job (its sandbox never ran) costs nothing; a running job pays the base cost
  * plus 1 credit per started 5 minutes of sandbox run time so far. Finished jobs → 409.
  */
 export async function cancelAnalysis({ env, db, config, orgId, jobId }: { env: Env; db: Database; config: Config; orgId: string; jobId: string }) {
-  const job = await findJob(env, db, orgId, jobId);
+  let job = await getJob(db, orgId, jobId);
+  if (!job && (await undeliveredJobs(env, orgId)).some((j) => j.id === jobId)) {
+    // A job its ledger still holds: cancelling changes its D1 row, so the ledger delivers it first.
+    await ledgerFor(env, orgId).deliver(orgId);
+    job = await getJob(db, orgId, jobId);
+  }
   if (!job) throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
   if (TERMINAL.includes(job.status)) {
     throw new ApiError("RESOURCE_CONFLICT", `Analysis job is already ${job.status}`, { status: job.status });

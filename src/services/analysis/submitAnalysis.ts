@@ -1,7 +1,6 @@
 import type { Database } from "../../db/client.js";
 import type { JobRow } from "../../db/schema.js";
-import { getJob, type AdmittedJob, type NewJobRecord } from "../../db/jobs.js";
-import { handOffJob, returnConfirmations, takeConfirmations } from "../../queues/handoff.js";
+import { admittedJobRow, getJob, type AdmittedJob, type NewJobRecord } from "../../db/jobs.js";
 import type { Config } from "../../env.js";
 import type { RequestContext } from "../../middleware/auth.js";
 import { ApiError } from "../../errors/api-error.js";
@@ -26,9 +25,8 @@ export type SubmittedJob = Pick<JobRow, "id" | "status" | "imageRef" | "imageDig
 /**
  * Submits an analysis: inputs checked and stored, then ONE call to the organization's ledger that
  * admits it (hold for the maximum cost, idempotent by Idempotency-Key) and records the job in the
- * same transaction. The job's D1 row and dispatch follow through the hand-off (batched across
- * organizations) with the ledger's outbox as backstop; readers that miss a just-submitted job in D1
- * flush that outbox first (findJob).
+ * same transaction. The ledger then delivers the job to D1 and the dispatch queue itself; until it
+ * has, readers get the job from the ledger (findJob).
  */
 export async function submitAnalysis({
   env,
@@ -38,9 +36,7 @@ export async function submitAnalysis({
   input,
   idempotencyKey,
   bearer,
-  ctx,
 }: {
-  ctx: Pick<ExecutionContext, "waitUntil">;
   env: Env;
   db: Database;
   config: Config;
@@ -95,7 +91,6 @@ export async function submitAnalysis({
     createdAt: isoNow(),
   };
   let admitted: AdmitResult;
-  const confirmed = takeConfirmations(auth.orgId);
   try {
     admitted = (await ledger.admit({
       orgId: auth.orgId,
@@ -103,11 +98,9 @@ export async function submitAnalysis({
       features: { fuzzing: cfg.enable_fuzzing, profiling: cfg.enable_profiling, code_coverage: cfg.enable_code_coverage },
       testTimeoutSeconds: cfg.test_timeout,
       job,
-      confirmed,
       ...(idempotencyKey ? { idempotencyKey, requestHash } : {}),
     })) as unknown as AdmitResult;
   } catch (err) {
-    returnConfirmations(auth.orgId, confirmed);
     await discardInputs();
     throw err;
   }
@@ -120,20 +113,25 @@ export async function submitAnalysis({
   }
   // The ledger records the hold as the job's max_cost (0 on unmetered plans) and decided its verdicts.
   const record: NewJobRecord = { ...job, maxCost: admitted.hold, reachabilityVerdicts: admitted.verdicts ?? false };
-  if (admitted.holdEntry) handOffJob(env, ctx, { job: record, entry: admitted.holdEntry });
   return { job: { ...record, status: "queued" }, replay: false, rateLimit: admitted.rateLimit ?? {} };
 }
 
 /**
- * A job of the caller's organization. A job admitted a moment ago may still be in its ledger's
- * outbox: on a miss, that outbox is flushed to D1 and the read repeated, so a client that submits
- * and immediately asks for the status finds its job.
+ * A job of the caller's organization. A job admitted a moment ago may not be in D1 yet: its ledger
+ * still holds it (until its delivery), and answers for it — as a queued job, exactly as D1 will
+ * have it — so a client that submits and at once asks for the status finds its job.
  */
 export async function findJob(env: Env, db: Database, orgId: string, jobId: string): Promise<JobRow | null> {
   const row = await getJob(db, orgId, jobId);
   if (row) return row;
-  const flushed = await ledgerFor(env, orgId).flushJobs(orgId);
-  return flushed ? getJob(db, orgId, jobId) : null;
+  const held = (await undeliveredJobs(env, orgId)).find((j) => j.id === jobId);
+  return held ?? (await getJob(db, orgId, jobId));
+}
+
+/** The organization's jobs its ledger has admitted but not yet delivered to D1, newest first. */
+export async function undeliveredJobs(env: Env, orgId: string): Promise<JobRow[]> {
+  const { jobs } = (await ledgerFor(env, orgId).undelivered(orgId)) as unknown as { jobs: NewJobRecord[] };
+  return jobs.map(admittedJobRow).reverse();
 }
 
 export function submitView(job: SubmittedJob) {
