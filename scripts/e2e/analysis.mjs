@@ -3,26 +3,11 @@
 // `affected` for the library the service loads and `not_affected` for the package it never touches,
 // the profile names the files, and the organization is charged exactly by the settlement rules.
 import { readFileSync, existsSync } from "node:fs";
+import { api, checks } from "./lib.mjs";
 
-const base = (process.env.BASE_URL ?? "http://localhost:8001").replace(/\/$/, "");
 const cache = process.env.VEXXY_IMAGE_CACHE ?? "/var/cache/vexxy-test-images";
 const opToken = process.env.OPERATOR_TOKEN;
-let failures = 0;
-const check = (name, cond, detail = "") => {
-  console.log(`${cond ? "ok  " : "FAIL"} ${name}${!cond && detail ? ` — ${detail}` : ""}`);
-  if (!cond) failures++;
-};
-async function api(method, path, { token, body, headers = {} } = {}) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch {}
-  return { status: res.status, json, text };
-}
+const { check, done } = checks();
 
 const digest = readFileSync(`${cache}/target.digest`, "utf8").trim();
 const vulnsFile = `${cache}/target.vulns.grype.json`;
@@ -97,5 +82,4 @@ const completed = events.find((e) => e.event_type === "analysis_completed" && e.
 check("billing history has the settlement", completed?.credits_amount === -results?.cost_credits, JSON.stringify(completed));
 check("listed job shows the same cost", row?.cost_credits === results?.cost_credits);
 
-console.log(`\nanalysis e2e: ${failures ? "FAILED" : "passed"} (${failures} failure${failures === 1 ? "" : "s"})`);
-process.exit(failures ? 1 : 0);
+done("analysis e2e");

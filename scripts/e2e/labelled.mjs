@@ -8,33 +8,15 @@
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { api, checks } from "./lib.mjs";
 
-const base = (process.env.BASE_URL ?? "http://localhost:8001").replace(/\/$/, "");
 const cache = process.env.VEXXY_IMAGE_CACHE ?? "/var/cache/vexxy-test-images";
 const opToken = process.env.OPERATOR_TOKEN;
 const imagesDir = join(dirname(fileURLToPath(import.meta.url)), "../../sandbox-runner/test-images");
 const names = (process.env.LABELLED_IMAGES ?? "shell-entry musl-busybox node-deps java-jars").split(/[\s,]+/).filter(Boolean);
 const RECALL_FLOOR = 0.8;
 
-let failures = 0;
-const check = (name, cond, detail = "") => {
-  console.log(`${cond ? "ok  " : "FAIL"} ${name}${!cond && detail ? ` — ${detail}` : ""}`);
-  if (!cond) failures++;
-  return cond;
-};
-async function api(method, path, { token, body, headers = {} } = {}) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, json, text };
-}
+const { check, done } = checks();
 const readJson = (p) => JSON.parse(readFileSync(p, "utf8"));
 
 // pkg:TYPE/NAMESPACE/NAME@VERSION?… → parts, percent-decoded, qualifiers and subpath dropped.
@@ -152,5 +134,4 @@ for (const name of names) {
 
 console.log("\nlabelled images:");
 for (const s of summary) console.log(`  ${s.ok ? "pass" : "FAIL"} ${s.name.padEnd(13)} ${s.why}`);
-console.log(`\nlabelled e2e: ${failures ? "FAILED" : "passed"} (${failures} failure${failures === 1 ? "" : "s"})`);
-process.exit(failures ? 1 : 0);
+done("labelled e2e");
