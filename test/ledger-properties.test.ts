@@ -11,6 +11,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { ledgerFor } from "../src/ledger/client.js";
 import type { AccountView, LedgerEntry } from "../src/ledger/interface.js";
 import type { TierName } from "../src/lib/tiers.js";
+import { setLedgerClock } from "./support/ledger.js";
 
 type Cmd =
   | { t: "admit"; fuzz: boolean; prof: boolean; cov: boolean; timeout: number }
@@ -56,7 +57,7 @@ describe("ledger invariants under random interleavings", () => {
         const orgId = crypto.randomUUID();
         const ledger = ledgerFor(env, orgId);
         let clock = Date.now();
-        await ledger.setClockForTesting(clock);
+        await setLedgerClock(ledger, clock);
         await ledger.getAccount(orgId);
         const jobs: string[] = [];
         let last: (() => Promise<unknown>) | null = null;
@@ -113,7 +114,7 @@ describe("ledger invariants under random interleavings", () => {
             case "rollover": {
               const acct = (await ledger.getAccount(orgId)) as AccountView;
               clock = Date.parse(acct.current_period_end) + 1000;
-              await ledger.setClockForTesting(clock);
+              await setLedgerClock(ledger, clock);
               await runDurableObjectAlarm(ledger);
               const after = (await ledger.getAccount(orgId)) as AccountView;
               expect(after.current_period_analyses).toBe(0);
@@ -122,7 +123,7 @@ describe("ledger invariants under random interleavings", () => {
             }
             case "expire": {
               clock += 3 * 3600_000 + 3600_000; // past every hold's deadline (timeout ≤ 1 h + 2 h margin)
-              await ledger.setClockForTesting(clock);
+              await setLedgerClock(ledger, clock);
               await runDurableObjectAlarm(ledger);
               expect(((await ledger.getAccount(orgId)) as AccountView).held).toBe(0);
               break;

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { account, newOrg, submission } from "./support/orgs.js";
-import { breakDelivery } from "./support/ledger.js";
+import { breakDelivery, setLedgerClock } from "./support/ledger.js";
 import { ledgerFor } from "../src/ledger/client.js";
 import { OrgLedger } from "../src/ledger/durable_object.js";
 import { LEDGER_SCHEMA_VERSION } from "../src/ledger/sql.js";
@@ -94,11 +94,11 @@ describe("holds, settlement and void", () => {
   it("voids a hold that outlives its deadline in the object's alarm", async () => {
     const org = await newOrg({ tier: "starter" });
     const now = Date.now();
-    await org.ledger.setClockForTesting(now);
+    await setLedgerClock(org.ledger, now);
     const jobId = crypto.randomUUID();
     await org.ledger.admit({ orgId: org.orgId, jobId, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 600 });
     expect((await account(org.orgId)).held).toBe(12);
-    await org.ledger.setClockForTesting(now + 600_000 + 2 * 3600_000 + 1000);
+    await setLedgerClock(org.ledger, now + 600_000 + 2 * 3600_000 + 1000);
     expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
     expect(await org.ledger.holdState(org.orgId, jobId)).toMatchObject({ state: "voided" });
     expect((await account(org.orgId)).held).toBe(0);
@@ -117,7 +117,7 @@ describe("billing periods", () => {
     await org.ledger.settle({ orgId: org.orgId, jobId, cost: 11, outcome: "completed", description: "job" });
     const before = await account(org.orgId);
     expect(before).toMatchObject({ grant_remaining: 89, purchased_balance: 40, current_period_analyses: 1, current_period_credits_used: 11 });
-    await org.ledger.setClockForTesting(Date.parse(before.current_period_end) + 1);
+    await setLedgerClock(org.ledger, Date.parse(before.current_period_end) + 1);
     expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
     const after = await account(org.orgId);
     expect(after).toMatchObject({ grant_remaining: 100, purchased_balance: 40, balance: 140, current_period_analyses: 0, current_period_credits_used: 0 });
@@ -129,7 +129,7 @@ describe("billing periods", () => {
   it("catch up over several missed periods with one expiry and one grant", async () => {
     const org = await newOrg({ tier: "starter" });
     const start = Date.parse((await account(org.orgId)).current_period_start);
-    await org.ledger.setClockForTesting(start + 100 * 86400_000);
+    await setLedgerClock(org.ledger, start + 100 * 86400_000);
     const acct = await account(org.orgId); // a read also rolls over, even before the alarm runs
     expect(Date.parse(acct.current_period_start)).toBeLessThanOrEqual(start + 100 * 86400_000);
     expect(Date.parse(acct.current_period_end)).toBeGreaterThan(start + 100 * 86400_000);
@@ -144,7 +144,7 @@ describe("billing periods", () => {
     const org = await newOrg({ tier: "free" });
     const acct = await account(org.orgId);
     await org.ledger.deliver(org.orgId);
-    await org.ledger.setClockForTesting(Date.parse(acct.current_period_end) + 1);
+    await setLedgerClock(org.ledger, Date.parse(acct.current_period_end) + 1);
     const { sweep } = await import("../src/services/sweep.js");
     const report = await sweep(env, Date.parse(acct.current_period_end) + 1);
     expect(report.ledgersTicked).toBeGreaterThanOrEqual(1);

@@ -50,3 +50,10 @@ export async function recordQueueSends(stub: DurableObjectStub): Promise<{ bodie
   });
   return record;
 }
+
+/** Sets the live object's clock (null: the real one), to drive rollover and hold expiry. */
+export async function setLedgerClock(stub: DurableObjectStub, ms: number | null): Promise<void> {
+  await runInDurableObject(stub, (instance: unknown) => {
+    (instance as { clock: { now(): number } }).clock = ms === null ? Date : { now: () => ms };
+  });
+}

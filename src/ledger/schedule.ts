@@ -1,0 +1,23 @@
+/**
+ * When the ledger object's one alarm should fire, pure: now while anything is undelivered (unless
+ * a failed delivery is backing off), else the earliest pending hold deadline or the period's end.
+ */
+
+/** A failed delivery is retried after 1 s, 2 s, 4 s … at most 5 minutes. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(300_000, 1_000 * 2 ** Math.max(0, failures - 1));
+}
+
+export function nextWake(s: {
+  now: number;
+  undelivered: boolean;
+  failures: number;
+  holdDeadline: number | null;
+  periodEnd: number | null;
+}): number | null {
+  const candidates: number[] = [];
+  if (s.undelivered && s.failures === 0) candidates.push(s.now);
+  if (s.holdDeadline !== null) candidates.push(s.holdDeadline);
+  if (s.periodEnd !== null) candidates.push(s.periodEnd);
+  return candidates.length ? Math.min(...candidates) : null;
+}
