@@ -3,7 +3,7 @@
  * validates, every later one reuses the result) with a clear error naming what is wrong.
  */
 import { z } from "zod";
-import type { RequestContext } from "./middleware/auth.js";
+import type { RequestContext } from "./services/identity/context.js";
 import type { Database } from "./db/client.js";
 
 const secret = (name: string) =>

@@ -1,6 +1,6 @@
 /** The Worker: HTTP (Hono), Queue consumers and the cron sweep; re-exports the Durable Object classes. */
 import { buildApp } from "./app.js";
-import { handleDeadLetters, handleDispatchBatch } from "./queues/dispatch.js";
+import { handleDeadLetters, handleDispatchBatch } from "./services/runner/dispatchJobs.js";
 import { handleWebhookBatch } from "./queues/webhooks.js";
 import { sweep } from "./services/sweep.js";
 

@@ -34,7 +34,7 @@ const row = (id: string) => env.DB.prepare("SELECT status, dispatched_at, dispat
 
 describe("dispatch backoff", () => {
   it("doubles from 5 s with jitter and caps at 5 minutes", async () => {
-    const { backoffSeconds } = await import("../src/queues/dispatch.js");
+    const { backoffSeconds } = await import("../src/services/runner/dispatchJobs.js");
     for (const [attempt, base] of [[1, 5], [2, 10], [3, 20], [10, 300]] as const) {
       const d = backoffSeconds(attempt);
       expect(d).toBeGreaterThanOrEqual(Math.floor(base * 0.8));

@@ -6,10 +6,11 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client.js";
 import { jsonRowsSelect, schema } from "./client.js";
-import type { BillingState, JobRow, JobStatus } from "./schema.js";
+import type { BillingState, JobRow } from "./schema.js";
+import { TERMINAL, type JobStatus } from "../lib/job-status.js";
 import { isoNow } from "../lib/time.js";
 
-export const TERMINAL: readonly JobStatus[] = ["complete", "failed", "cancelled"];
+export { TERMINAL };
 
 /** Allowed transitions: from → to. Terminal states have none. */
 export const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

@@ -1,5 +1,6 @@
 /** drizzle schema for the D1 catalog; mirrors migrations/*.sql (the migrations are the source of truth). */
 import { sqliteTable, text, integer, real } from "drizzle-orm/sqlite-core";
+import type { JobStatus } from "../lib/job-status.js";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -123,8 +124,7 @@ export const runnerNonces = sqliteTable("runner_nonces", {
   expiresAt: integer("expires_at").notNull(),
 });
 
-export const JOB_STATUSES = ["queued", "running", "analyzing", "complete", "failed", "cancelled"] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus } from "../lib/job-status.js";
 export type BillingState = "held" | "to_settle" | "to_void" | "settled" | "voided";
 export type JobRow = typeof analysisJobs.$inferSelect;
 

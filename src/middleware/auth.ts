@@ -4,13 +4,6 @@ import { ApiError } from "../errors/api-error.js";
 import { verifyPremiumToken } from "../services/identity/tokens.js";
 import { provisionIdentity } from "../services/identity/provision.js";
 
-/** Who is asking: the same shape whichever way they signed in. */
-export interface RequestContext {
-  userId: string;
-  orgId: string;
-  email: string;
-  isAdmin: boolean;
-}
 
 /** Requires `Authorization: Bearer <jwt>`; sets c.var.auth and provisions unseen orgs/users. */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {

@@ -8,7 +8,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
 import { log } from "../lib/log.js";
-import { ledgerFor } from "../ledger/client.js";
+import { getAccount } from "../services/billing/getAccount.js";
 import { listBillingEvents } from "../services/billing/listBillingEvents.js";
 import { loginUser } from "../services/accounts/loginUser.js";
 import { verifyPremiumToken } from "../services/identity/tokens.js";
@@ -99,7 +99,7 @@ async function formPost(c: Ctx, admin: boolean): Promise<{ session: Session; for
   return { session: s, form };
 }
 
-const account = (c: Ctx, s: Session) => ledgerFor(c.env, s.orgId).getAccount(s.orgId);
+const account = (c: Ctx, s: Session) => getAccount({ env: c.env, orgId: s.orgId });
 const services = (c: Ctx, s: Session, returnTo: string | null) => {
   const config = c.get("config");
   return { db: c.get("db"), config, stripe: stripeClient(config), orgId: s.orgId, returnTo };

@@ -1,5 +1,5 @@
 /** The billing pages' content. Pure views: data in, HTML out. */
-import type { AccountView } from "../ledger/interface.js";
+import type { AccountView } from "../services/billing/getAccount.js";
 import type { BillingEventView } from "../services/billing/listBillingEvents.js";
 import type { CreditPack } from "../env.js";
 import { TIERS, getTier, type TierName } from "../lib/tiers.js";

@@ -5,14 +5,13 @@ import type { AppEnv } from "../../env.js";
 import { authErrorResponses, bearerSecurity, errorResponse, errorResponses, queryInt } from "../schemas.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
-import { AnalysisRequestSchema, QuoteSchema, resolveConfig } from "./schemas.js";
+import { AnalysisRequestSchema, QuoteSchema } from "./schemas.js";
 import { findJob, submitAnalysis, submitView } from "../../services/analysis/submitAnalysis.js";
 import { listAnalyses } from "../../services/analysis/listAnalyses.js";
 import { quoteAnalysis } from "../../services/analysis/quoteAnalysis.js";
 import { cancelAnalysis } from "../../services/analysis/cancelAnalysis.js";
 import { listItemView, resultsView, statusView, type StoredResults } from "../../services/analysis/views.js";
-import { getJob, TERMINAL } from "../../db/jobs.js";
-import { JOB_STATUSES } from "../../db/schema.js";
+import { JOB_STATUSES, TERMINAL } from "../../lib/job-status.js";
 import { getJson } from "../../services/analysis/storage.js";
 import { ApiError } from "../../errors/api-error.js";
 
@@ -248,7 +247,7 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
       let last = "";
       let id = 0;
       for (;;) {
-        const job = await getJob(db, orgId, jobId);
+        const job = await findJob(c.env, db, orgId, jobId);
         if (!job) return;
         const view = statusView(job);
         const key = `${view.status}|${view.progress_percent}|${view.phase}`;
@@ -266,4 +265,3 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     }) as never;
   });
 
-export { resolveConfig };

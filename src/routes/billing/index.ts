@@ -5,11 +5,11 @@ import { authErrorResponses, bearerSecurity, errorResponses, queryInt } from "..
 import { BillingEventSchema, CreditsSchema, SubscriptionSchema, TierSchema, UsageSchema } from "./schemas.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
-import { ledgerFor } from "../../ledger/client.js";
+import { getAccount } from "../../services/billing/getAccount.js";
 import { getTier, TIERS } from "../../lib/tiers.js";
 import { listBillingEvents } from "../../services/billing/listBillingEvents.js";
 import { getOrganization } from "../../services/billing/getOrganization.js";
-import type { AccountView } from "../../ledger/interface.js";
+import type { AccountView } from "../../services/billing/getAccount.js";
 
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
 
@@ -102,11 +102,11 @@ export const publicBillingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: valida
 export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(subscription, async (c) => {
     const { orgId } = c.get("auth");
-    return c.json(subscriptionView(await ledgerFor(c.env, orgId).getAccount(orgId)), 200);
+    return c.json(subscriptionView(await getAccount({ env: c.env, orgId })), 200);
   })
   .openapi(credits, async (c) => {
     const { orgId } = c.get("auth");
-    const [account, org] = await Promise.all([ledgerFor(c.env, orgId).getAccount(orgId), getOrganization({ db: c.get("db"), orgId })]);
+    const [account, org] = await Promise.all([getAccount({ env: c.env, orgId }), getOrganization({ db: c.get("db"), orgId })]);
     return c.json(
       {
         organization_id: orgId,
@@ -122,7 +122,7 @@ export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   })
   .openapi(usage, async (c) => {
     const { orgId } = c.get("auth");
-    return c.json(usageView(await ledgerFor(c.env, orgId).getAccount(orgId)), 200);
+    return c.json(usageView(await getAccount({ env: c.env, orgId })), 200);
   })
   .openapi(events, async (c) => {
     const { limit, offset } = c.req.valid("query");

@@ -7,8 +7,8 @@ import { z } from "zod";
 import type { AppEnv } from "../../env.js";
 import { ApiError } from "../../errors/api-error.js";
 import { zodDetails } from "../../errors/envelope.js";
-import { ledgerFor } from "../../ledger/client.js";
-import type { CreditResult } from "../../ledger/interface.js";
+import { getAccount } from "../../services/billing/getAccount.js";
+import { adjustCredits, changePlanByOperator, listLedgerEntries } from "../../services/ops/ledgerOps.js";
 import { TIER_NAMES, SUBSCRIPTION_STATUSES } from "../../lib/tiers.js";
 import { timingSafeEqual } from "../../services/identity/passwords.js";
 import { createMiddleware } from "hono/factory";
@@ -58,37 +58,20 @@ export const opsRoutes = new Hono<AppEnv>()
   .use("*", requireOperator)
   .get("/organizations/:org_id/account", async (c) => {
     const id = org(c.req.param("org_id"));
-    return c.json(await ledgerFor(c.env, id).getAccount(id));
+    return c.json(await getAccount({ env: c.env, orgId: id }));
   })
   .get("/organizations/:org_id/ledger", async (c) => {
     const id = org(c.req.param("org_id"));
-    return c.json(await ledgerFor(c.env, id).entries(id));
+    return c.json(await listLedgerEntries({ env: c.env, orgId: id }));
   })
   .post("/organizations/:org_id/credits", async (c) => {
     const id = org(c.req.param("org_id"));
     const b = await body(CreditBody, c.req.raw);
-    const r = (await ledgerFor(c.env, id).credit({
-      orgId: id,
-      opId: `ops:${b.request_id ?? crypto.randomUUID()}`,
-      credits: b.credits,
-      type: "operator_adjustment",
-      pool: b.pool,
-      description: `Operator adjustment ${b.credits > 0 ? "+" : ""}${b.credits} ${b.pool} credits: ${b.reason}`,
-    })) as CreditResult;
-    if (r.refused) throw new ApiError("RESOURCE_CONFLICT", r.refused);
-    return c.json(r);
+    return c.json(await adjustCredits({ env: c.env, orgId: id, requestId: b.request_id ?? crypto.randomUUID(), credits: b.credits, pool: b.pool, reason: b.reason }));
   })
   .post("/organizations/:org_id/plan", async (c) => {
     const id = org(c.req.param("org_id"));
     const b = await body(PlanBody, c.req.raw);
-    const now = new Date();
-    const r = await ledgerFor(c.env, id).changePlan({
-      orgId: id,
-      opId: `ops:${b.request_id ?? crypto.randomUUID()}`,
-      tier: b.tier,
-      status: b.status,
-      reason: `operator: ${b.reason}`,
-      ...(b.new_period ? { periodStart: now.toISOString() } : {}),
-    });
-    return c.json(r);
+    const requestId = b.request_id ?? crypto.randomUUID();
+    return c.json(await changePlanByOperator({ env: c.env, orgId: id, requestId, tier: b.tier, status: b.status, reason: b.reason, newPeriod: b.new_period ?? false }));
   });

@@ -9,8 +9,7 @@ import { zodDetails } from "../../errors/envelope.js";
 import { recordProgress, type CallbackOutcome } from "../../services/runner/recordProgress.js";
 import { completeJob } from "../../services/runner/completeJob.js";
 import { failJob } from "../../services/runner/failJob.js";
-import { getJobById } from "../../db/jobs.js";
-import { inputKey } from "../../services/analysis/storage.js";
+import { getJobInput } from "../../services/runner/jobInputs.js";
 import { statusView } from "../../services/analysis/views.js";
 
 type Env = AppEnv & { Variables: { rawBody: string } };
@@ -62,11 +61,9 @@ export const runnerRoutes = new Hono<Env>()
     return c.json(answer(outcome));
   })
   .get("/:job_id/inputs/:kind{sbom|vulnerabilities}", async (c) => {
-    const job = await getJobById(c.get("db"), jobIdOf(c.req.param("job_id")));
-    if (!job) throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
     const kind = c.req.param("kind") as "sbom" | "vulnerabilities";
-    const key = kind === "sbom" ? job.sbomKey : job.vulnerabilitiesKey;
-    const obj = key === inputKey(job.organizationId, job.id, kind) ? await c.env.ARTIFACTS.get(key) : null;
+    const obj = await getJobInput(c.env, c.get("db"), jobIdOf(c.req.param("job_id")), kind);
+    if (obj === "no_job") throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
     if (!obj) throw new ApiError("RESOURCE_NOT_FOUND", `This job has no ${kind} input`);
     return new Response(obj.body, { headers: { "Content-Type": "application/json" } });
   });

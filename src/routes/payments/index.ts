@@ -10,7 +10,7 @@ import { forbidden } from "../../errors/api-error.js";
 import { authErrorResponses, bearerSecurity, errorResponse } from "../schemas.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
-import { ledgerFor } from "../../ledger/client.js";
+import { getAccount } from "../../services/billing/getAccount.js";
 import { TIER_NAMES } from "../../lib/tiers.js";
 import { stripeClient } from "../../services/stripe/client.js";
 import { openPortal, purchaseCredits, purchaseTier } from "../../services/stripe/checkout.js";
@@ -83,7 +83,7 @@ export const paymentRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
     const ctx = { db: c.get("db"), config, stripe: stripeClient(config), orgId, returnTo: safeReturnTo(config, body.return_to) };
     const result =
       "tier" in body
-        ? await purchaseTier({ ...ctx, tier: body.tier, account: await ledgerFor(c.env, orgId).getAccount(orgId) })
+        ? await purchaseTier({ ...ctx, tier: body.tier, account: await getAccount({ env: c.env, orgId }) })
         : await purchaseCredits({ ...ctx, packId: body.pack });
     return c.json(result, 200);
   })

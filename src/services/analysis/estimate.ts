@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from "../../routes/analysis/schemas.js";
+import type { ResolvedConfig } from "./config.js";
 
 /** Pulling and starting the sandbox, then the test window, then the scan and post-processing. */
 export function estimateDurationMinutes(c: Pick<ResolvedConfig, "test_timeout" | "enable_fuzzing">): number {

@@ -2,10 +2,10 @@ import { ledgerFor } from "../../ledger/client.js";
 import type { AdmissionDecision } from "../../ledger/admission.js";
 import type { AccountView } from "../../ledger/interface.js";
 import { costLines, totalCost } from "../../lib/cost.js";
-import { resolveConfig, type AnalysisRequest } from "../../routes/analysis/schemas.js";
+import { resolveConfig, type AnalysisInput } from "./config.js";
 
 /** Line items and the hold a submission would place, from the same cost function settlement uses. */
-export async function quoteAnalysis({ env, orgId, input }: { env: Env; orgId: string; input: AnalysisRequest }) {
+export async function quoteAnalysis({ env, orgId, input }: { env: Env; orgId: string; input: AnalysisInput }) {
   const cfg = resolveConfig(input);
   const features = { fuzzing: cfg.enable_fuzzing, profiling: cfg.enable_profiling, code_coverage: cfg.enable_code_coverage };
   const costInput = { ...features, seconds: cfg.test_timeout };

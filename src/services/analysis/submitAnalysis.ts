@@ -2,11 +2,11 @@ import type { Database } from "../../db/client.js";
 import type { JobRow } from "../../db/schema.js";
 import { admittedJobRow, getJob, type AdmittedJob, type NewJobRecord } from "../../db/jobs.js";
 import type { Config } from "../../env.js";
-import type { RequestContext } from "../../middleware/auth.js";
+import type { RequestContext } from "../identity/context.js";
 import { ApiError } from "../../errors/api-error.js";
 import { ledgerFor, refusalError } from "../../ledger/client.js";
 import type { AdmitResult } from "../../ledger/interface.js";
-import { resolveConfig, type AnalysisRequest } from "../../routes/analysis/schemas.js";
+import { resolveConfig, type AnalysisInput } from "./config.js";
 import { canonicalJson, sha256Hex } from "../../lib/hash.js";
 import { iso, isoNow } from "../../lib/time.js";
 import { detectSbomFormat, detectVulnFormat } from "./documentFormats.js";
@@ -41,7 +41,7 @@ export async function submitAnalysis({
   db: Database;
   config: Config;
   auth: RequestContext;
-  input: AnalysisRequest;
+  input: AnalysisInput;
   idempotencyKey: string | null;
   bearer: string;
 }): Promise<SubmitResult> {

@@ -2,7 +2,7 @@ import { ledgerFor } from "../../ledger/client.js";
 import { log } from "../../lib/log.js";
 import type { Stripe } from "./client.js";
 import { formatMoney } from "./catalog.js";
-import type { EventOutcome } from "./processEvent.js";
+import type { EventOutcome } from "./outcome.js";
 
 /** Metadata the Checkout session and its payment intent carry for a credit pack (set by purchaseCredits). */
 export function packFromMetadata(metadata: Stripe.Metadata | null | undefined) {

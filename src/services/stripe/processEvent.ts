@@ -15,12 +15,9 @@ import type { Stripe } from "./client.js";
 import { orgForCustomer } from "./ensureCustomer.js";
 import { syncSubscription } from "./syncSubscription.js";
 import { creditPack, packFromMetadata } from "./creditPack.js";
+import type { EventOutcome } from "./outcome.js";
 
-export interface EventOutcome {
-  outcome: "applied" | "unchanged" | "ignored" | "duplicate";
-  orgId: string | null;
-  detail: string;
-}
+export type { EventOutcome };
 
 interface Ctx {
   env: Env;

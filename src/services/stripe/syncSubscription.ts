@@ -5,7 +5,7 @@ import { iso } from "../../lib/time.js";
 import { log } from "../../lib/log.js";
 import { callStripe, type Stripe } from "./client.js";
 import { tierForPrice } from "./catalog.js";
-import type { EventOutcome } from "./processEvent.js";
+import type { EventOutcome } from "./outcome.js";
 
 const STATUS: Record<string, SubscriptionStatus> = {
   active: "active",

@@ -1,18 +1,18 @@
-/** Queue consumers: dispatch to the runner (with backoff), and the dead-letter queue. */
-import { createDb } from "../db/client.js";
-import { getJobsByIds, updateActiveJobs, type ActiveJobUpdate } from "../db/jobs.js";
-import type { JobRow } from "../db/schema.js";
-import { loadConfig } from "../env.js";
-import { ledgerFor } from "../ledger/client.js";
-import { tierHas, lowestTierWith } from "../lib/tiers.js";
-import { iso } from "../lib/time.js";
-import { log } from "../lib/log.js";
-import { dispatchBatchToRunner } from "../services/runner/runnerClient.js";
-import { failJobByService } from "../services/runner/failJob.js";
-import { LEASE_SECONDS } from "../services/runner/recordProgress.js";
-import { defaultVexPolicies } from "../services/organizations/settings.js";
-import { DispatchMessageSchema } from "./messages.js";
-import type { DispatchJob } from "./contract.js";
+/** The dispatch queue's consumers: jobs to the runner (with backoff), and the dead-letter queue. */
+import { createDb } from "../../db/client.js";
+import { getJobsByIds, updateActiveJobs, type ActiveJobUpdate } from "../../db/jobs.js";
+import type { JobRow } from "../../db/schema.js";
+import { loadConfig } from "../../env.js";
+import { ledgerFor } from "../../ledger/client.js";
+import { tierHas, lowestTierWith } from "../../lib/tiers.js";
+import { iso } from "../../lib/time.js";
+import { log } from "../../lib/log.js";
+import { dispatchBatchToRunner } from "./runnerClient.js";
+import { failJobByService } from "./failJob.js";
+import { LEASE_SECONDS } from "./recordProgress.js";
+import { defaultVexPolicies } from "../organizations/settings.js";
+import { DispatchMessageSchema } from "../../queues/messages.js";
+import type { DispatchJob } from "../../queues/contract.js";
 
 /** Exponential backoff with jitter for a busy or unreachable runner: 5 s, 10 s, 20 s … capped at 5 min. */
 export function backoffSeconds(attempt: number): number {
