@@ -20,11 +20,11 @@ import { webhookRoutes } from "./routes/webhooks/index.js";
 import { paymentRoutes } from "./routes/payments/index.js";
 import { pageRoutes } from "./pages/index.js";
 
-export const JSON_BODY_LIMIT = 1024 * 1024;
+const JSON_BODY_LIMIT = 1024 * 1024;
 /** Submissions may carry an inline SBOM and scan (each ≤ 5 MiB). */
-export const SUBMIT_BODY_LIMIT = 11 * 1024 * 1024;
+const SUBMIT_BODY_LIMIT = 11 * 1024 * 1024;
 /** Runner completions carry the VEX document, profile and reachability results. */
-export const CALLBACK_BODY_LIMIT = 32 * 1024 * 1024;
+const CALLBACK_BODY_LIMIT = 32 * 1024 * 1024;
 
 const withServices = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", loadConfig(c.env));
@@ -33,7 +33,7 @@ const withServices = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** The public API's routes, chained so their types reach the typed client (src/client). */
-export function publicRoutes() {
+function publicRoutes() {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route("/api/v1/auth", authRoutes)
     .route("/api/v1/billing", publicBillingRoutes)

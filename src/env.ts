@@ -27,7 +27,7 @@ const stripePrice = (name: string) =>
     .transform((s) => (s && s.trim() ? s.trim() : null))
     .pipe(z.string().regex(/^price_\w+$/, `${name} must be a Stripe price id (price_…)`).nullable());
 
-export const CreditPackSchema = z.object({
+const CreditPackSchema = z.object({
   id: z.string().regex(/^[a-z0-9_-]{1,40}$/, "pack id must be 1-40 of a-z 0-9 _ -"),
   credits: z.number().int().positive(),
   price: z.string().regex(/^price_\w+$/, "price must be a Stripe price id (price_…)"),
@@ -50,7 +50,7 @@ const creditPacks = z
   })
   .pipe(z.array(CreditPackSchema, { error: "STRIPE_CREDIT_PACKS must be a JSON array of packs" }));
 
-export const ConfigSchema = z
+const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
     JWT_SECRET_KEY: secret("JWT_SECRET_KEY"),

@@ -18,7 +18,7 @@ const optionalText = z
   .optional()
   .transform((v) => (v ? v : undefined));
 
-export const EnvSchema = z.object({
+const EnvSchema = z.object({
   RUNNER_PORT: z.coerce.number().int().min(0).max(65535).default(8002),
   RUNNER_HOST: z.string().min(1).default("127.0.0.1"),
   RUNNER_SECRET: z

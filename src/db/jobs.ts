@@ -13,7 +13,7 @@ import { isoNow } from "../lib/time.js";
 export { TERMINAL };
 
 /** Allowed transitions: from → to. Terminal states have none. */
-export const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   queued: ["running", "analyzing", "failed", "cancelled"],
   running: ["analyzing", "complete", "failed", "cancelled"],
   analyzing: ["complete", "failed", "cancelled"],
@@ -22,17 +22,11 @@ export const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   cancelled: [],
 };
 
-export function sourcesOf(to: JobStatus): JobStatus[] {
+function sourcesOf(to: JobStatus): JobStatus[] {
   return (Object.keys(TRANSITIONS) as JobStatus[]).filter((from) => TRANSITIONS[from].includes(to));
 }
 
 export type NewJob = typeof schema.analysisJobs.$inferInsert;
-
-/** Inserts a job (idempotent by id); returns the stored row. */
-export async function insertJob(db: Database, job: NewJob): Promise<JobRow> {
-  const [row] = await db.insert(schema.analysisJobs).values(job).onConflictDoNothing().returning();
-  return row ?? (await getJob(db, job.organizationId, job.id))!;
-}
 
 /** What admission records of a new job: the columns a job starts with (the rest take their defaults). */
 export interface NewJobRecord {
@@ -234,4 +228,3 @@ export async function purgeNonces(db: Database, now: number): Promise<void> {
   await db.delete(schema.runnerNonces).where(lt(schema.runnerNonces.expiresAt, now));
 }
 
-export { sql };

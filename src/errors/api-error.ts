@@ -21,9 +21,5 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>;
 }
 
-export const notFound = (what = "Resource") => new ApiError("RESOURCE_NOT_FOUND", `${what} not found`);
-export const unauthorized = (message = "Missing or invalid authentication") => new ApiError("UNAUTHORIZED", message);
 export const forbidden = (message: string, details: Record<string, unknown> | null = null) =>
   new ApiError("FORBIDDEN", message, details);
-export const conflict = (message: string, details: Record<string, unknown> | null = null) =>
-  new ApiError("RESOURCE_CONFLICT", message, details);

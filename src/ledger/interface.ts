@@ -6,7 +6,7 @@
 import type { TierName, SubscriptionStatus, Feature } from "../lib/tiers.js";
 import type { AdmittedJob } from "../db/jobs.js";
 
-export const ENTRY_TYPES = [
+const ENTRY_TYPES = [
   "plan_grant",
   "grant_expired",
   "credit_purchased",
@@ -120,7 +120,7 @@ export interface VoidRequest {
   refundAnalysis: boolean;
 }
 
-export type HoldState = "pending" | "settled" | "voided";
+type HoldState = "pending" | "settled" | "voided";
 
 export interface HoldOutcome {
   jobId: string;
@@ -171,4 +171,3 @@ export interface PlanChange {
   stripeObjectId?: string;
 }
 
-export type { Feature };

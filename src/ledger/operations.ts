@@ -13,8 +13,8 @@ import { accountView, balanceOf, type AccountRow } from "./rows.js";
 import type { LedgerStore } from "./store.js";
 
 /** How long past its test_timeout a hold may stay pending before the alarm voids it. */
-export const HOLD_MARGIN_MS = 2 * 3600_000;
-export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+const HOLD_MARGIN_MS = 2 * 3600_000;
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 /** Status, features, monthly quota, credits — in that order — then count, hold, entry and job. */
 export function admit(s: LedgerStore, req: AdmitRequest, now: number): AdmitResult {

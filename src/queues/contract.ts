@@ -31,7 +31,7 @@ export const PHASE_LABELS: Record<JobPhase, string> = {
 
 const sha256Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/);
 
-export const JobConfigSchema = z.object({
+const JobConfigSchema = z.object({
   test_script: z.string().max(16_384).nullable(),
   test_timeout: z.number().int().min(60).max(3600),
   enable_fuzzing: z.boolean(),
@@ -68,10 +68,9 @@ export type DispatchJob = z.infer<typeof DispatchJobSchema>;
  * queue batch this way). The runner answers 200 with one result per job, in order; each job is
  * handled exactly as POST /v1/jobs would handle it alone.
  */
-export const DISPATCH_BATCH_MAX = 100;
+const DISPATCH_BATCH_MAX = 100;
 export const DispatchBatchSchema = z.object({ jobs: z.array(DispatchJobSchema).min(1).max(DISPATCH_BATCH_MAX) });
-export type DispatchBatch = z.infer<typeof DispatchBatchSchema>;
-export const DISPATCH_OUTCOMES = ["accepted", "duplicate", "busy", "shutting_down", "conflict", "finished"] as const;
+const DISPATCH_OUTCOMES = ["accepted", "duplicate", "busy", "shutting_down", "conflict", "finished"] as const;
 export const DispatchBatchResultSchema = z.object({
   results: z.array(z.object({ job_id: z.string(), outcome: z.enum(DISPATCH_OUTCOMES), message: z.string().optional() })),
   /** Seconds the Worker should wait before retrying the jobs answered busy / shutting_down. */
@@ -102,12 +101,11 @@ export const SecurityFindingsSchema = z.object({
 export type SecurityFindings = z.infer<typeof SecurityFindingsSchema>;
 
 /** Which chargeable features actually ran (settlement bills only these). */
-export const FeaturesRanSchema = z.object({
+const FeaturesRanSchema = z.object({
   fuzzing: z.boolean(),
   profiling: z.boolean(),
   code_coverage: z.boolean(),
 });
-export type FeaturesRan = z.infer<typeof FeaturesRanSchema>;
 
 /** POST /internal/v1/jobs/{id}/complete */
 export const CompleteCallbackSchema = z.object({
@@ -122,7 +120,7 @@ export const CompleteCallbackSchema = z.object({
 });
 export type CompleteCallback = z.infer<typeof CompleteCallbackSchema>;
 
-export const FAILURE_CODES = [
+const FAILURE_CODES = [
   "image_unavailable",
   "digest_mismatch",
   "sandbox_start_failed",
@@ -167,7 +165,7 @@ async function hmacHex(secret: string, message: string): Promise<string> {
   return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
 }
 
-export async function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: string): Promise<string> {
+async function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: string): Promise<string> {
   const bodyHash = toHex(await crypto.subtle.digest("SHA-256", enc.encode(body)));
   return [method.toUpperCase(), path, timestamp, nonce, bodyHash].join("\n");
 }

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../errors/codes.js";
 
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.enum(ERROR_CODES as [string, ...string[]]),
     message: z.string(),

@@ -14,7 +14,7 @@ import { billJob } from "./analysis/billJob.js";
 import { failJobByService } from "./runner/failJob.js";
 import { enqueueDispatch } from "../queues/producer.js";
 
-export const MAX_REDISPATCHES = 3;
+const MAX_REDISPATCHES = 3;
 const UNDISPATCHED_GRACE_MS = 2 * 60_000;
 
 export interface SweepReport {

@@ -2,7 +2,7 @@
 import { exports } from "cloudflare:workers";
 import { signHs256, premiumClaims, type Claims } from "../support/tokens.js";
 
-export const ORIGIN = "http://premium.test";
+const ORIGIN = "http://premium.test";
 
 export async function page(path: string, init: { method?: string; cookie?: string; form?: Record<string, string>; origin?: string | null } = {}) {
   const headers: Record<string, string> = {};

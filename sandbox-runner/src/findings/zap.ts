@@ -4,16 +4,16 @@
  * Counts are per alert (one alert type on one site), as ZAP's own summary counts them.
  */
 
-export type ZapRisk = "Informational" | "Low" | "Medium" | "High";
+type ZapRisk = "Informational" | "Low" | "Medium" | "High";
 
-export interface ZapInstance {
+interface ZapInstance {
   uri: string;
   method: string;
   param?: string;
   evidence?: string;
 }
 
-export interface ZapAlert {
+interface ZapAlert {
   name: string;
   risk: ZapRisk;
   riskcode: number;

@@ -10,7 +10,7 @@ export { loadInventory } from "./sbom/load.js";
 export { inventoryFromImageFiles } from "./image/index.js";
 export { mergeInventories } from "./merge.js";
 export { loadVulnerabilities } from "./vulns/load.js";
-export { parsePurl, stripPurl } from "./purl.js";
+export { parsePurl } from "./purl.js";;
 export type { AnalyzeInput } from "./analyze.js";
 export type * from "./types.js";
 

@@ -29,7 +29,7 @@ const PACKAGE_DB = [
   /^\/var\/lib\/apk\//,
 ];
 
-export function isPackageDb(p: string): boolean {
+function isPackageDb(p: string): boolean {
   return PACKAGE_DB.some((re) => re.test(p));
 }
 

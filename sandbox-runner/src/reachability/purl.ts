@@ -81,13 +81,13 @@ export function ecosystemOf(type: string | undefined, purl: string | undefined):
 }
 
 /** PEP 503 normalisation for Python names; other ecosystems compare case-insensitively. */
-export function normaliseName(ecosystem: string, name: string): string {
+function normaliseName(ecosystem: string, name: string): string {
   const n = name.toLowerCase();
   return ecosystem === "pypi" ? n.replace(/[-_.]+/g, "-") : n;
 }
 
 /** Identity used to merge inventories and to match scanner results to packages. */
-export function identityKey(ecosystem: string, name: string, version: string): string {
+function identityKey(ecosystem: string, name: string, version: string): string {
   return `${ecosystem}\u0000${normaliseName(ecosystem, name)}\u0000${version}`;
 }
 

@@ -8,7 +8,7 @@
  * How good a package's file list is; the decision rules trust some kinds more than others.
  * Only "owned" and "archive" lists can support an absence claim (see decide.ts).
  */
-export type FileEvidence =
+type FileEvidence =
   /**
    * The complete installed-file list: a package manager's own list (dpkg .list, apk, RECORD), an
    * SBOM's contains relation, or the directory npm installs a package into.
@@ -60,7 +60,7 @@ export interface PackageInventory {
   notes: string[];
 }
 
-export interface VulnerablePackageRef {
+interface VulnerablePackageRef {
   name: string;
   version: string;
   ecosystem?: string;
@@ -130,7 +130,7 @@ export interface Decision {
   fix_versions: string[];
 }
 
-export interface EvidenceSummary {
+interface EvidenceSummary {
   trace_source: string | null;
   from_first_exec: boolean;
   complete: boolean;

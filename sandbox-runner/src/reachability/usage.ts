@@ -14,7 +14,7 @@ import type { OwnershipIndex } from "./ownership.js";
 import { basename } from "./paths.js";
 import type { ExecutableInfo } from "./types.js";
 
-export type UseKind = "exec" | "map" | "load" | "open";
+type UseKind = "exec" | "map" | "load" | "open";
 
 export interface PackageUse {
   exec: Set<string>;
@@ -28,7 +28,7 @@ export interface PackageUse {
 }
 
 /** Code that ran but that no package's file list explains. */
-export interface UnexplainedCode {
+interface UnexplainedCode {
   /** The in-image path; absent when the path could not be placed in the image at all. */
   path?: string;
   /** What the tracer reported, or what was looked for. */

@@ -4,7 +4,7 @@
  * seen inside the container's root filesystem.
  */
 
-export type TraceSource = "strace" | "kubescape" | "synthetic";
+type TraceSource = "strace" | "kubescape" | "synthetic";
 
 export interface ExecEvent {
   pid: number;

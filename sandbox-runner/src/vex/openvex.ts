@@ -11,25 +11,25 @@ import { stripPurl } from "../reachability/purl.js";
 import type { Decision, ReachabilityReport } from "../reachability/types.js";
 import { ociPurl, parseOciReference } from "./oci-ref.js";
 
-export const OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0";
+const OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0";
 
-export interface OpenVexIdentifiers {
+interface OpenVexIdentifiers {
   purl?: string;
   cpe22?: string;
   cpe23?: string;
 }
 
-export interface OpenVexSubcomponent {
+interface OpenVexSubcomponent {
   "@id"?: string;
   identifiers?: OpenVexIdentifiers;
   hashes?: Record<string, string>;
 }
 
-export interface OpenVexProduct extends OpenVexSubcomponent {
+interface OpenVexProduct extends OpenVexSubcomponent {
   subcomponents?: OpenVexSubcomponent[];
 }
 
-export interface OpenVexStatement {
+interface OpenVexStatement {
   "@id"?: string;
   vulnerability: { "@id"?: string; name: string; description?: string; aliases?: string[] };
   timestamp?: string;
@@ -63,7 +63,7 @@ export interface BuildOpenVexOptions {
   version?: number;
 }
 
-export const TOOLING = "VEXxy sandbox-runner reachability engine (runtime trace → package usage)";
+const TOOLING = "VEXxy sandbox-runner reachability engine (runtime trace → package usage)";
 
 /**
  * Note: an image with no vulnerability matches yields `statements: []`, which the 0.2.0 schema

@@ -12,7 +12,7 @@ import { CONTAINERS_CONF } from "../../src/drivers/podman/exec.js";
 import type { SandboxSpec } from "../../src/drivers/types.js";
 
 export const IMAGE_CACHE = process.env.VEXXY_IMAGE_CACHE ?? "/var/cache/vexxy-test-images";
-export const TARGET_REF = "localhost/vexxy-test/target:latest";
+const TARGET_REF = "localhost/vexxy-test/target:latest";
 export const PROBER_REF = "localhost/vexxy-test/prober:latest";
 
 function missingTools(): string | null {

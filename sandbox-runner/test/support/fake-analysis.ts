@@ -41,7 +41,7 @@ export function fakeAnalysis(overrides: Partial<AnalysisSteps> = {}): FakeAnalys
 }
 
 /** Counts a ZAP traditional-json report's alerts by riskcode ("0"–"3"). */
-export function parseZapForTests(report: unknown): ZapSummary {
+function parseZapForTests(report: unknown): ZapSummary {
   const sites = (report as { site?: { alerts?: Record<string, unknown>[] }[] }).site;
   if (!Array.isArray(sites)) throw new Error("no site[] in ZAP report");
   const alerts = sites.flatMap((s) => s.alerts ?? []);

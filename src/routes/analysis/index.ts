@@ -189,7 +189,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   throw new ApiError("VALIDATION_ERROR", "Invalid query parameters: cursor", { fields: [{ field: "cursor", message: "not a cursor this API issued" }] });
 }
 
-export const SSE_POLL_MS = 1000;
+const SSE_POLL_MS = 1000;
 
 export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(submit, async (c) => {

@@ -4,7 +4,7 @@ import { MAX_ENV_VALUE, MAX_ENV_VARS, MAX_INLINE_DOCUMENT_BYTES, MAX_TEST_SCRIPT
 
 const EnvName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-export const AnalysisConfigSchema = z
+const AnalysisConfigSchema = z
   .object({
     test_script: z.string().max(MAX_TEST_SCRIPT, `must be at most ${MAX_TEST_SCRIPT} characters`).nullable().optional().openapi({ example: "curl http://localhost:80" }),
     test_timeout: z.number().int("must be a whole number of seconds").min(60, "must be at least 60 seconds").max(3600, "must be at most 3600 seconds").optional().openapi({ example: 300 }),
@@ -70,9 +70,9 @@ export const AnalysisRequestSchema = z
   })
   .openapi("AnalysisRequest");
 
-export type AnalysisRequest = z.infer<typeof AnalysisRequestSchema>;
+type AnalysisRequest = z.infer<typeof AnalysisRequestSchema>;
 
-export const CostLineSchema = z.object({ item: z.string(), description: z.string(), credits: z.number().int() });
+const CostLineSchema = z.object({ item: z.string(), description: z.string(), credits: z.number().int() });
 
 export const QuoteSchema = z
   .object({

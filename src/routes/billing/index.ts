@@ -58,7 +58,7 @@ const events = createRoute({
   responses: { 200: json(z.array(BillingEventSchema), "Events"), ...authErrorResponses, 400: errorResponses[400] },
 });
 
-export function subscriptionView(a: AccountView) {
+function subscriptionView(a: AccountView) {
   return {
     id: a.subscription_id,
     organization_id: a.organization_id,
@@ -78,7 +78,7 @@ export function subscriptionView(a: AccountView) {
   };
 }
 
-export function usageView(a: AccountView) {
+function usageView(a: AccountView) {
   return {
     organization_id: a.organization_id,
     current_period_analyses: a.current_period_analyses,

@@ -8,7 +8,7 @@ import { LOGIN_TOKEN_TTL_SECONDS, mintPremiumToken } from "../identity/tokens.js
 import { iso } from "../../lib/time.js";
 
 export const MAX_FAILED_LOGINS = 5;
-export const LOCKOUT_SECONDS = 15 * 60;
+const LOCKOUT_SECONDS = 15 * 60;
 
 export interface LoginResult {
   access_token: string;

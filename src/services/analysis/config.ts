@@ -4,19 +4,19 @@
  * limits here; quote and submit resolve it the same way.
  */
 
-export const PROFILES = {
+const PROFILES = {
   minimal: { test_timeout: 120, enable_fuzzing: false, enable_profiling: false, enable_code_coverage: false },
   standard: { test_timeout: 300, enable_fuzzing: false, enable_profiling: true, enable_code_coverage: false },
   comprehensive: { test_timeout: 900, enable_fuzzing: true, enable_profiling: true, enable_code_coverage: true },
 } as const;
-export const DEFAULT_CONFIG = { test_timeout: 300, enable_fuzzing: false, enable_profiling: false, enable_code_coverage: false } as const;
+const DEFAULT_CONFIG = { test_timeout: 300, enable_fuzzing: false, enable_profiling: false, enable_code_coverage: false } as const;
 
 export const MAX_ENV_VARS = 64;
 export const MAX_ENV_VALUE = 4096;
 export const MAX_TEST_SCRIPT = 16 * 1024;
 export const MAX_INLINE_DOCUMENT_BYTES = 5 * 1024 * 1024;
 
-export type VexPolicy = "standard" | "strict";
+type VexPolicy = "standard" | "strict";
 
 /** A validated analysis request, as the route's schema lets it through. */
 export interface AnalysisInput {

@@ -146,4 +146,3 @@ export function submitView(job: SubmittedJob) {
   };
 }
 
-export { iso };

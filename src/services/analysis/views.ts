@@ -3,7 +3,7 @@ import type { JobRow } from "../../db/schema.js";
 import { PHASE_LABELS, type JobPhase } from "../../queues/contract.js";
 import { iso } from "../../lib/time.js";
 
-export function phaseLabel(job: JobRow): string | null {
+function phaseLabel(job: JobRow): string | null {
   if (job.status === "queued") return "Waiting for a sandbox";
   if (job.status === "complete") return "Complete";
   if (job.status === "failed") return "Failed";
@@ -11,7 +11,7 @@ export function phaseLabel(job: JobRow): string | null {
   return job.currentPhase ? (PHASE_LABELS[job.currentPhase as JobPhase] ?? job.currentPhase) : "Starting";
 }
 
-export function estimatedCompletion(job: JobRow): string | null {
+function estimatedCompletion(job: JobRow): string | null {
   if (job.completedAt) return job.completedAt;
   const from = Date.parse(job.startedAt ?? job.createdAt);
   return iso(from + job.estimatedDurationMinutes * 60_000);

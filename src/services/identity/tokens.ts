@@ -41,7 +41,7 @@ interface Verified {
   identity: Identity;
   exp: number;
 }
-export const VERIFIED_CACHE_MAX = 10_000;
+const VERIFIED_CACHE_MAX = 10_000;
 
 async function verificationKey(config: Config) {
   const id = `${config.JWT_ALGORITHM}:${config.JWT_ALGORITHM === "RS256" ? config.JWT_PUBLIC_KEY : config.JWT_SECRET_KEY}`;

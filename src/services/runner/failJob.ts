@@ -12,7 +12,7 @@ import type { CallbackOutcome } from "./recordProgress.js";
  * image itself failed after it ran (crash, unhealthy, OOM, timeout) the run time is billed like a
  * cancel — base cost + 1 per started 5 minutes — and no feature is billed.
  */
-export function failureCost(f: Pick<FailCallback, "fault" | "sandbox_ran" | "sandbox_seconds">): number {
+function failureCost(f: Pick<FailCallback, "fault" | "sandbox_ran" | "sandbox_seconds">): number {
   if (f.fault === "service" || !f.sandbox_ran) return 0;
   return COST.base + Math.ceil(Math.max(0, f.sandbox_seconds) / 300) * COST.per_five_minutes;
 }

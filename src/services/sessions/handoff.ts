@@ -12,7 +12,7 @@ import { ApiError } from "../../errors/api-error.js";
 import { verifyPremiumToken, type Identity } from "../identity/tokens.js";
 import { iso } from "../../lib/time.js";
 
-export const HANDOFF_MAX_LIFETIME_SECONDS = 300;
+const HANDOFF_MAX_LIFETIME_SECONDS = 300;
 
 export async function exchangeHandoff(d1: D1Database, token: string, config: Config): Promise<Identity> {
   const identity = await verifyPremiumToken(token, config);

@@ -9,7 +9,7 @@ import type { Identity } from "../identity/tokens.js";
 import { timingSafeEqual } from "../identity/passwords.js";
 
 export const SESSION_COOKIE = "vexxy_billing_session";
-export const SESSION_TTL_SECONDS = 8 * 3600;
+const SESSION_TTL_SECONDS = 8 * 3600;
 const AUDIENCE = "vexxy-billing-pages";
 const enc = new TextEncoder();
 

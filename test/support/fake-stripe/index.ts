@@ -17,7 +17,7 @@
  */
 import { parseStripeForm, type FormValue } from "./form.js";
 
-export const FAKE_API_VERSION = "2026-10-28.endive";
+const FAKE_API_VERSION = "2026-10-28.endive";
 const DAY = 86_400;
 const PERIOD = 30 * DAY;
 

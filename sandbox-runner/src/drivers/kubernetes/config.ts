@@ -13,7 +13,7 @@ const flag = z
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity");
 const seconds = z.coerce.number().int().min(0);
 
-export const KubernetesEnvSchema = z.object({
+const KubernetesEnvSchema = z.object({
   K8S_SANDBOX_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63),
   K8S_IN_CLUSTER: flag.default(false),
   /** Outside the cluster: path to a kubeconfig; empty means the client's default lookup. */

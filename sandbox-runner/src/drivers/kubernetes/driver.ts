@@ -148,4 +148,3 @@ export class KubernetesDriver implements SandboxDriver {
   }
 }
 
-export { SandboxError };

@@ -4,8 +4,8 @@ import { SandboxError } from "../types.js";
 
 export const NOT_FOUND = 404;
 export const CONFLICT = 409;
-export const FORBIDDEN = 403;
-export const INVALID = 422;
+const FORBIDDEN = 403;
+const INVALID = 422;
 
 export function apiCode(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;

@@ -3,8 +3,6 @@ import { kubernetesConfigFromEnv } from "./config.js";
 import { KubernetesDriver } from "./driver.js";
 
 export { KubernetesDriver } from "./driver.js";
-export { type KubernetesConfig, kubernetesConfigFromEnv } from "./config.js";
-export { kubeConfigFor, makeKubeClients, type KubeClients } from "./client.js";
 
 /**
  * Builds the driver from K8S_* variables (K8S_RUNNER_ID defaults to HOSTNAME, the pod name), sweeps

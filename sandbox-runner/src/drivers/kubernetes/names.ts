@@ -7,7 +7,7 @@ export const LABEL = {
   runner: "vexxy.dev/runner",
 } as const;
 
-export const MANAGED_BY = "vexxy-sandbox-runner";
+const MANAGED_BY = "vexxy-sandbox-runner";
 
 export type PodRole = "target" | "prober" | "zap";
 
@@ -17,10 +17,6 @@ export const TRACER_CONTAINER = "tracer";
 
 /** Selector for everything any runner created in the sandbox namespace. */
 export const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
-
-export function jobSelector(jobId: string): string {
-  return `${MANAGED_SELECTOR},${LABEL.jobId}=${jobId}`;
-}
 
 export function labelsFor(jobId: string, runnerId: string, role?: PodRole): Record<string, string> {
   const labels: Record<string, string> = {

@@ -7,9 +7,9 @@ export type Kind = "Pod" | "Service" | "ConfigMap" | "NetworkPolicy";
 type Body = V1Pod | V1Service | V1ConfigMap | V1NetworkPolicy;
 
 /** Deletion that cascades to owned objects; Jobs default to orphaning their pods otherwise. */
-export const CASCADE = "Background";
+const CASCADE = "Background";
 
-export async function createObject<T extends Body>(clients: KubeClients, kind: Kind, namespace: string, body: T): Promise<T> {
+async function createObject<T extends Body>(clients: KubeClients, kind: Kind, namespace: string, body: T): Promise<T> {
   switch (kind) {
     case "Pod":
       return (await clients.core.createNamespacedPod({ namespace, body: body as V1Pod })) as T;

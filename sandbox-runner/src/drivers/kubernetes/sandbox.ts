@@ -252,7 +252,7 @@ export class KubernetesSandbox implements Sandbox {
 }
 
 /** The ZAP report JSON between the pod's report markers, or undefined. */
-export function parseZapLog(log: string): unknown {
+function parseZapLog(log: string): unknown {
   const lines = log.split(/\r?\n/);
   const begin = lines.findIndex((l) => l.startsWith(ZAP_BEGIN));
   const end = lines.findIndex((l, i) => i > begin && l.startsWith(ZAP_END));
@@ -267,4 +267,3 @@ export function parseZapLog(log: string): unknown {
 }
 
 /** Target container name, re-exported for tests reading pod specs. */
-export { TARGET_CONTAINER };

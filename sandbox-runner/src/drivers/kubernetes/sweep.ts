@@ -15,7 +15,7 @@ function createdMs(obj: KubernetesObject): number {
   return t ? new Date(t).getTime() : Date.now();
 }
 
-export function isOrphanJob(job: V1Job, runnerId: string, isLive: (jobId: string) => boolean, graceSeconds: number, now: number): boolean {
+function isOrphanJob(job: V1Job, runnerId: string, isLive: (jobId: string) => boolean, graceSeconds: number, now: number): boolean {
   const labels = job.metadata?.labels ?? {};
   const jobId = labels[LABEL.jobId] ?? "";
   if (isLive(jobId) && labels[LABEL.runner] === runnerId) return false;

@@ -5,7 +5,7 @@
  */
 import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from "@kubernetes/client-node";
 
-export interface WatchedView<T> {
+interface WatchedView<T> {
   /** The object as last seen, including its final state if it has been deleted. */
   get(name: string): T | undefined;
   /** True once a DELETED event (or a relist without it) removed the object. */

@@ -10,7 +10,7 @@ export const MANAGED_LABEL = "vexxy.managed=true";
  * Labels on everything the driver creates. `runnerId` scopes orphan sweeps when several runners (or
  * test suites) share one podman storage; without it a sweep takes every managed container.
  */
-export function labels(jobId: string, role: "target" | "prober" | "zap", runnerId?: string): string[] {
+function labels(jobId: string, role: "target" | "prober" | "zap", runnerId?: string): string[] {
   const out = ["--label", MANAGED_LABEL, "--label", `vexxy.job-id=${jobId}`, "--label", `vexxy.role=${role}`];
   if (runnerId) out.push("--label", `vexxy.runner=${runnerId}`);
   return out;
@@ -38,7 +38,7 @@ export interface TargetOptions {
   runnerId?: string;
 }
 
-export const COVERAGE_MOUNT = "/vexxy-coverage";
+const COVERAGE_MOUNT = "/vexxy-coverage";
 
 export function targetCreateArgs(spec: SandboxSpec, limits: SandboxLimits, opts: TargetOptions): string[] {
   const args = [

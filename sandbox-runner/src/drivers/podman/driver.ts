@@ -29,7 +29,7 @@ export interface PodmanDriverOptions {
   traceMode?: TraceMode;
 }
 
-export const DEFAULT_PROBER_IMAGE = "localhost/vexxy-test/prober:latest";
+const DEFAULT_PROBER_IMAGE = "localhost/vexxy-test/prober:latest";
 
 const WORK_PREFIX = "vexxy-sandbox-";
 

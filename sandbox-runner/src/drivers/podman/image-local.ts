@@ -14,7 +14,7 @@ interface PodmanImageJson {
   Names?: string[] | null;
 }
 
-export async function listLocalImages(signal?: AbortSignal): Promise<LocalImage[]> {
+async function listLocalImages(signal?: AbortSignal): Promise<LocalImage[]> {
   const out = await podmanOk(["images", "--all", "--digests", "--no-trunc", "--format", "json"], signal ? { signal } : {});
   const parsed = JSON.parse(out || "[]") as PodmanImageJson[];
   return parsed.map((i) => ({

@@ -28,7 +28,7 @@ export async function withImageMount<T>(imageId: string, fn: (root: string) => P
 }
 
 /** Resolves `path` inside `root`, following symlinks as the container would (absolute ones from root). */
-export async function resolveInRoot(root: string, path: string): Promise<string | null> {
+async function resolveInRoot(root: string, path: string): Promise<string | null> {
   let parts = posix.normalize(path).split("/").filter(Boolean);
   const done: string[] = [];
   let hops = 0;

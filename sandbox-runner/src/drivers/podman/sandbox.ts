@@ -315,12 +315,12 @@ export class PodmanSandbox implements Sandbox {
 }
 
 /** Names of every container labelled with this job id. */
-export async function jobContainers(jobId: string): Promise<string[]> {
+async function jobContainers(jobId: string): Promise<string[]> {
   const r = await podman(["ps", "-a", "--filter", `label=vexxy.job-id=${jobId}`, "--format", "{{.Names}}"]);
   return r.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
 }
 
-export async function removeJobContainers(jobId: string): Promise<void> {
+async function removeJobContainers(jobId: string): Promise<void> {
   const names = await jobContainers(jobId);
   if (names.length) await podman(["rm", "-f", "-t", "0", ...names]);
 }

@@ -28,7 +28,7 @@ export type TraceMode = "seccomp" | "attach";
 
 const SETPRIV = "/usr/bin/setpriv";
 /** In the trace dir: the strace pid, so a sweep can stop stracers an abandoned sandbox left. */
-export const STRACE_PID_FILE = "strace.pid";
+const STRACE_PID_FILE = "strace.pid";
 
 /**
  * Kills the strace recorded in `traceDir` if it is still running (checked against /proc, so a
@@ -48,12 +48,12 @@ export function killRecordedStrace(traceDir: string): boolean {
 
 const COMMON = ["-ff", "-y", "-tt", "-s", "256", "-e", `trace=${TRACE_SYSCALLS.join(",")}`];
 
-export function straceAttachArgs(outPrefix: string, pid: number): string[] {
+function straceAttachArgs(outPrefix: string, pid: number): string[] {
   return [...COMMON, "-o", outPrefix, "-p", String(pid)];
 }
 
 /** --decode-pids=pidns makes clone results name host pids, which the -ff file names use. */
-export function straceInitArgs(outPrefix: string, containerName: string): string[] {
+function straceInitArgs(outPrefix: string, containerName: string): string[] {
   return [...COMMON, "--seccomp-bpf", "--decode-pids=pidns", "-o", outPrefix, "podman", "init", containerName];
 }
 

@@ -6,7 +6,7 @@
 import type { PackageDraft } from "../inventory.js";
 import { buildPurl } from "../purl.js";
 
-export const APK_DB = "/lib/apk/db/installed";
+const APK_DB = "/lib/apk/db/installed";
 
 export function apkDrafts(files: Map<string, string>, distroId: string): PackageDraft[] {
   const text = files.get(APK_DB);

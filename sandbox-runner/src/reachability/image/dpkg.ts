@@ -6,7 +6,7 @@
 import type { PackageDraft } from "../inventory.js";
 import { buildPurl } from "../purl.js";
 
-export function parseDebControl(text: string): Record<string, string>[] {
+function parseDebControl(text: string): Record<string, string>[] {
   const out: Record<string, string>[] = [];
   let cur: Record<string, string> = {};
   let last = "";

@@ -13,7 +13,7 @@ export function ownerOf(job: V1Job): OwnerJob {
   return { name, uid };
 }
 
-export function ownerReference(owner: OwnerJob): V1OwnerReference {
+function ownerReference(owner: OwnerJob): V1OwnerReference {
   // Not blockOwnerDeletion: that would need update on jobs/finalizers, which the Role does not grant.
   return { apiVersion: "batch/v1", kind: "Job", name: owner.name, uid: owner.uid, controller: false };
 }

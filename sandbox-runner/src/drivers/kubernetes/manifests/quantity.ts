@@ -3,7 +3,7 @@
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 const DECIMAL: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
 
-export function parseQuantity(q: string): number {
+function parseQuantity(q: string): number {
   const m = /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(q);
   if (!m) throw new Error(`not a quantity: ${q}`);
   const n = Number(m[1]);

@@ -13,10 +13,10 @@ import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { readTar } from "./tar.js";
 
-export const BEGIN_MARKER = "VEXXY-TRACE-BEGIN v1";
-export const END_MARKER_PREFIX = "VEXXY-TRACE-END sha256=";
+const BEGIN_MARKER = "VEXXY-TRACE-BEGIN v1";
+const END_MARKER_PREFIX = "VEXXY-TRACE-END sha256=";
 
-export interface TraceDump {
+interface TraceDump {
   /** pid → strace output of that process. */
   files: Map<number, string>;
   meta: Record<string, string>;

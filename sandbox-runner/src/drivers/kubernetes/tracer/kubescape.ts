@@ -12,17 +12,17 @@ import { TARGET_CONTAINER } from "../names.js";
 import { waitUntil, WatchedCollection } from "../watcher.js";
 import { emptyTrace, type TargetRef, type TraceCollection, type Tracer } from "./types.js";
 
-export const KUBESCAPE_GROUP = "spdx.softwarecomposition.kubescape.io";
-export const KUBESCAPE_VERSION = "v1beta1";
+const KUBESCAPE_GROUP = "spdx.softwarecomposition.kubescape.io";
+const KUBESCAPE_VERSION = "v1beta1";
 
 type Profile = KubernetesObject & { metadata?: { annotations?: Record<string, string> } };
 
 /** The node-agent marks a profile "completed" when it stopped learning (here: the container exited). */
-export function isFinalProfile(p: Profile): boolean {
+function isFinalProfile(p: Profile): boolean {
   return p.metadata?.annotations?.["kubescape.io/status"] === "completed";
 }
 
-export function profileSelector(jobName: string, container?: string): string {
+function profileSelector(jobName: string, container?: string): string {
   const parts = ["kubescape.io/workload-kind=Job", `kubescape.io/workload-name=${jobName}`];
   if (container) parts.push(`kubescape.io/workload-container-name=${container}`);
   return parts.join(",");
