@@ -4,6 +4,13 @@
  */
 module.exports = {
   forbidden: [
+    {
+      name: "runner-uses-the-contract-package",
+      severity: "error",
+      comment: "The runner shares only @vexxy/contract with the Worker, never the Worker's sources.",
+      from: { path: "^sandbox-runner" },
+      to: { path: "^src/" },
+    },
     { name: "no-cycles", severity: "error", comment: "A cycle makes two modules one; split what they share.", from: { path: "^src" }, to: { circular: true } },
     {
       name: "services-know-no-http",

@@ -304,7 +304,7 @@ describe("runner callbacks and the job state machine", () => {
     // Signed for another job's path, replayed on this one.
     const other = await submit(org.token);
     const raw = JSON.stringify(completion());
-    const { signRequest } = await import("../src/queues/contract.js");
+    const { signRequest } = await import("@vexxy/contract");
     const { TEST_SECRETS } = await import("./support/secrets.js");
     const headers = await signRequest(TEST_SECRETS.RUNNER_SECRET, "POST", `/internal/v1/jobs/${other.job_id}/complete`, raw);
     await expectEnvelope(await call(path, { body: raw, headers }), 401, "UNAUTHORIZED");

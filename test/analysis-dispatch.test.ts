@@ -5,7 +5,7 @@ import worker from "../src/index.js";
 import { call, json } from "./support/http.js";
 import { account, deliver as deliverLedger, newOrg, submission } from "./support/orgs.js";
 import { progress, stubRunner } from "./support/runner.js";
-import { verifyRequest, DispatchBatchSchema } from "../src/queues/contract.js";
+import { verifyRequest, DispatchBatchSchema } from "@vexxy/contract";
 import { TEST_SECRETS } from "./support/secrets.js";
 import { sweep } from "../src/services/sweep.js";
 

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
-import { SIGNATURE_TOLERANCE_SECONDS, verifyRequest } from "../queues/contract.js";
+import { SIGNATURE_TOLERANCE_SECONDS, verifyRequest } from "@vexxy/contract";
 import { claimNonce } from "../db/jobs.js";
 import { log } from "../lib/log.js";
 

@@ -1,7 +1,7 @@
 /** Helpers that act as the sandbox-runner: signed callbacks to the Worker, and a stand-in for its HTTP API. */
 import { vi } from "vitest";
 import { call } from "./http.js";
-import { signRequest } from "../../src/queues/contract.js";
+import { signRequest } from "@vexxy/contract";
 import { TEST_SECRETS } from "./secrets.js";
 
 export async function runnerCall(method: string, path: string, body?: unknown, opts: { secret?: string; now?: number; headers?: Record<string, string> } = {}) {

@@ -3,7 +3,7 @@
  * the ZAP report summary. The pipeline receives these through its dependencies, so tests can run it
  * with the real engine (default-analysis.ts) or a substitute.
  */
-import type { DispatchJob, SecurityFindings } from "../../../src/queues/contract.js";
+import type { DispatchJob, SecurityFindings } from "@vexxy/contract";
 import type { SandboxSpec } from "../drivers/types.js";
 import type { ExecutableInfo } from "../reachability/types.js";
 import type { RunHealth, RuntimeTrace } from "../trace/types.js";

@@ -1,5 +1,5 @@
 /** Why a job stopped early. The pipeline maps each of these to a fail callback in failure.ts. */
-import type { FailCallback } from "../../../src/queues/contract.js";
+import type { FailCallback } from "@vexxy/contract";
 
 export type AbortCode = "cancelled" | "runner_shutdown" | "gone";
 

@@ -11,7 +11,7 @@ import { errorMessage } from "./log.js";
 import { JobAbort, WorkloadFailure } from "./errors.js";
 import { SandboxError } from "../drivers/types.js";
 import { JobGoneError } from "../worker-client/errors.js";
-import type { FailCallback } from "../../../src/queues/contract.js";
+import type { FailCallback } from "@vexxy/contract";
 
 export type Classified =
   | { kind: "fail"; error_code: FailCallback["error_code"]; fault: FailCallback["fault"]; message: string }

@@ -2,7 +2,7 @@
  * The runner's jobs: admission (capacity, duplicates, shutdown), one AbortController per job, cancel,
  * and the graceful shutdown. The HTTP layer asks it verbs and maps the answers to status codes.
  */
-import type { DispatchJob } from "../../../src/queues/contract.js";
+import type { DispatchJob } from "@vexxy/contract";
 import type { JobFinalState } from "../metrics.js";
 import type { PipelineDeps } from "./deps.js";
 import { JobAbort } from "./errors.js";

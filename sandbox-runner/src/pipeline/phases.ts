@@ -4,7 +4,7 @@
  * the job will not run (the ZAP scan without fuzzing) are left out of the plan rather than skipped
  * over, so the bar never jumps.
  */
-import { JOB_PHASES, type JobConfig, type JobPhase } from "../../../src/queues/contract.js";
+import { JOB_PHASES, type JobConfig, type JobPhase } from "@vexxy/contract";
 
 const WEIGHTS: Record<JobPhase, number> = {
   pulling_image: 10,

@@ -4,7 +4,7 @@
  * Worker sees them in order; a heartbeat is dropped while an earlier report is still in flight. A
  * JobGoneError (Worker answered 409/404) calls `onGone`, which aborts the job.
  */
-import { PHASE_LABELS, type JobPhase, type ProgressCallback } from "../../../src/queues/contract.js";
+import { PHASE_LABELS, type JobPhase, type ProgressCallback } from "@vexxy/contract";
 import { JobGoneError } from "../worker-client/errors.js";
 import type { WorkerApi } from "../worker-client/client.js";
 import type { RunnerMetrics } from "../metrics.js";

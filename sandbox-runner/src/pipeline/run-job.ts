@@ -3,7 +3,7 @@
  * every path, and exactly one final callback (complete or fail) unless the Worker has already
  * finished the job. Never throws: every outcome is reported and returned.
  */
-import type { CompleteCallback, DispatchJob, FailCallback, JobPhase, SecurityFindings } from "../../../src/queues/contract.js";
+import type { CompleteCallback, DispatchJob, FailCallback, JobPhase, SecurityFindings } from "@vexxy/contract";
 import type { CoverageResult, Sandbox, SandboxSpec, ScriptResult } from "../drivers/types.js";
 import type { JobFinalState } from "../metrics.js";
 import type { RunHealth, RuntimeTrace } from "../trace/types.js";

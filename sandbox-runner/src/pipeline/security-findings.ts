@@ -2,7 +2,7 @@
  * Turns the ZAP step's outcome into the contract's SecurityFindings. Only a completed, readable scan
  * counts as "fuzzing ran" — a skipped or failed scan is reported as such and never billed.
  */
-import type { SecurityFindings } from "../../../src/queues/contract.js";
+import type { SecurityFindings } from "@vexxy/contract";
 import type { ZapResult } from "../drivers/types.js";
 import type { AnalysisSteps } from "./analysis.js";
 import { errorMessage } from "./log.js";

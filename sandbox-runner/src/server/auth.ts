@@ -1,6 +1,6 @@
 /** Authenticates a request signed by the Worker: signature, time window and single-use nonce. */
 import type { IncomingMessage } from "node:http";
-import { verifyRequest } from "../../../src/queues/contract.js";
+import { verifyRequest } from "@vexxy/contract";
 import { HttpError, headerGetter } from "./http.js";
 import type { ReplayGuard } from "./replay-guard.js";
 

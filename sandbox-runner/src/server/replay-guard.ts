@@ -4,7 +4,7 @@
  * nonces it refuses new requests (the Worker retries) rather than forgetting one that could be replayed.
  * Only requests with a valid signature are recorded, so only the secret's holder can fill it.
  */
-import { SIGNATURE_TOLERANCE_SECONDS } from "../../../src/queues/contract.js";
+import { SIGNATURE_TOLERANCE_SECONDS } from "@vexxy/contract";
 
 export type NonceVerdict = "fresh" | "replayed" | "full";
 

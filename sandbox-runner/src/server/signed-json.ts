@@ -1,7 +1,7 @@
 /** What both dispatch routes do first: a signed body, parsed as JSON and checked against a schema. */
 import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
-import type { DispatchJob } from "../../../src/queues/contract.js";
+import type { DispatchJob } from "@vexxy/contract";
 import { authenticate } from "./auth.js";
 import type { ServerContext } from "./context.js";
 import { HttpError, readBody } from "./http.js";

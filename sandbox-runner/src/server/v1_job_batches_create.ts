@@ -3,7 +3,7 @@
  * request. Each job is handled exactly as POST /v1/jobs would handle it alone (accepted while slots
  * are free, then busy); the answer is 200 with one result per job, in order.
  */
-import { DispatchBatchSchema, type DispatchBatchResult } from "../../../src/queues/contract.js";
+import { DispatchBatchSchema, type DispatchBatchResult } from "@vexxy/contract";
 import type { Handler } from "./context.js";
 import { sendJson } from "./http.js";
 import { readSignedJson, refusalMessage } from "./signed-json.js";

@@ -1,5 +1,5 @@
 /** POST /v1/jobs — the Worker dispatches a job; the pipeline starts asynchronously (202). */
-import { DispatchJobSchema } from "../../../src/queues/contract.js";
+import { DispatchJobSchema } from "@vexxy/contract";
 import type { Handler } from "./context.js";
 import { HttpError, sendJson } from "./http.js";
 import { readSignedJson, refusalMessage } from "./signed-json.js";

@@ -11,7 +11,7 @@ import {
   type CompleteCallback,
   type FailCallback,
   type ProgressCallback,
-} from "../../../src/queues/contract.js";
+} from "@vexxy/contract";
 import { JobGoneError, WorkerHttpError } from "./errors.js";
 import { DEFAULT_RETRY, signedFetch, type RetryPolicy } from "./signed-fetch.js";
 

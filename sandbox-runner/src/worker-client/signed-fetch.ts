@@ -3,7 +3,7 @@
  * errors, 5xx and 429. Each attempt is signed afresh: the Worker remembers nonces, so resending a
  * nonce whose first delivery did arrive (but whose answer was lost) would be refused as a replay.
  */
-import { signRequest } from "../../../src/queues/contract.js";
+import { signRequest } from "@vexxy/contract";
 import { WorkerHttpError, WorkerUnreachableError } from "./errors.js";
 
 export interface RetryPolicy {

@@ -1,7 +1,7 @@
 /** ZAP traditional-json: counts computed here straight from the fixture, compared with the parser. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SecurityFindingsSchema } from "../../../src/queues/contract.js";
+import { SecurityFindingsSchema } from "@vexxy/contract";
 import { ZapReportError, parseZapReport } from "../../src/findings/zap.js";
 import { fixturePath } from "../support/fixtures.js";
 

@@ -1,6 +1,6 @@
 /** Ending a job early: cancel, the Worker declaring it finished, and graceful shutdown. */
 import { afterEach, describe, expect, it } from "vitest";
-import { FailCallbackSchema } from "../../../src/queues/contract.js";
+import { FailCallbackSchema } from "@vexxy/contract";
 import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { delay, gate } from "../support/fake-driver.js";
 import { makeJob } from "../support/jobs.js";

@@ -3,7 +3,7 @@
  * the sandbox (if one was started) destroyed. See src/pipeline/failure.ts for the policy.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { FailCallbackSchema } from "../../../src/queues/contract.js";
+import { FailCallbackSchema } from "@vexxy/contract";
 import { SandboxError } from "../../src/drivers/types.js";
 import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { defaultStop, type FakeBehaviour } from "../support/fake-driver.js";

@@ -1,6 +1,6 @@
 /** A job that runs to the end: phases and percentages in order, heartbeats, and an honest result. */
 import { afterEach, describe, expect, it } from "vitest";
-import { CompleteCallbackSchema, ProgressCallbackSchema, type CompleteCallback, type ProgressCallback } from "../../../src/queues/contract.js";
+import { CompleteCallbackSchema, ProgressCallbackSchema, type CompleteCallback, type ProgressCallback } from "@vexxy/contract";
 import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { delay } from "../support/fake-driver.js";
 import { makeJob } from "../support/jobs.js";

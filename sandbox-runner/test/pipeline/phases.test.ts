@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JOB_PHASES } from "../../../src/queues/contract.js";
+import { JOB_PHASES } from "@vexxy/contract";
 import { planPhases } from "../../src/pipeline/phases.js";
 
 describe("planPhases", () => {

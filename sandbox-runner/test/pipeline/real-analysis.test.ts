@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { CompleteCallbackSchema } from "../../../src/queues/contract.js";
+import { CompleteCallbackSchema } from "@vexxy/contract";
 import { createDefaultAnalysis } from "../../src/pipeline/default-analysis.js";
 import { silentLogger } from "../../src/pipeline/log.js";
 import { SECRET, startHarness, type Harness } from "../support/harness.js";

@@ -1,6 +1,6 @@
 /** Security cases every signed runner route must pass: no job may start without a valid signature. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from "../../../src/queues/contract.js";
+import { NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signRequest } from "@vexxy/contract";
 import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { makeJob } from "../support/jobs.js";
 import { send } from "../support/signed-client.js";

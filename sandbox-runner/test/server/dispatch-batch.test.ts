@@ -1,6 +1,6 @@
 /** POST /v1/job-batches: each job handled as POST /v1/jobs would handle it alone, one result per job. */
 import { afterEach, describe, expect, it } from "vitest";
-import { DispatchBatchResultSchema } from "../../../src/queues/contract.js";
+import { DispatchBatchResultSchema } from "@vexxy/contract";
 import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { gate } from "../support/fake-driver.js";
 import { makeJob } from "../support/jobs.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SIGNATURE_TOLERANCE_SECONDS } from "../../../src/queues/contract.js";
+import { SIGNATURE_TOLERANCE_SECONDS } from "@vexxy/contract";
 import { ReplayGuard } from "../../src/server/replay-guard.js";
 
 describe("ReplayGuard", () => {

@@ -1,6 +1,6 @@
 /** Dispatch payloads for tests: valid by default, overridable field by field. */
 import { randomUUID } from "node:crypto";
-import type { DispatchJob, JobConfig } from "../../../src/queues/contract.js";
+import type { DispatchJob, JobConfig } from "@vexxy/contract";
 
 export function makeJob(overrides: Partial<Omit<DispatchJob, "config">> & { config?: Partial<JobConfig> } = {}): DispatchJob {
   const { config, ...rest } = overrides;

@@ -1,5 +1,5 @@
 /** Sends requests to the runner the way the Worker does: signed with the shared secret. */
-import { signRequest } from "../../../src/queues/contract.js";
+import { signRequest } from "@vexxy/contract";
 
 export interface SentResponse {
   status: number;

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { verifyRequest } from "../../../src/queues/contract.js";
+import { verifyRequest } from "@vexxy/contract";
 
 export interface ReceivedCall {
   method: string;

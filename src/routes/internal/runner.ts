@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../../env.js";
 import { requireRunnerSignature } from "../../middleware/runner-signature.js";
-import { CompleteCallbackSchema, FailCallbackSchema, ProgressCallbackSchema } from "../../queues/contract.js";
+import { CompleteCallbackSchema, FailCallbackSchema, ProgressCallbackSchema } from "@vexxy/contract";
 import { ApiError } from "../../errors/api-error.js";
 import { zodDetails } from "../../errors/envelope.js";
 import { recordProgress, type CallbackOutcome } from "../../services/runner/recordProgress.js";

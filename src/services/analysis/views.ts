@@ -1,6 +1,6 @@
 /** What the API shows of a job: the spec's status and results bodies, and list items. */
 import type { JobRow } from "../../db/schema.js";
-import { PHASE_LABELS, type JobPhase } from "../../queues/contract.js";
+import { PHASE_LABELS, type JobPhase } from "@vexxy/contract";
 import { iso } from "../../lib/time.js";
 
 function phaseLabel(job: JobRow): string | null {

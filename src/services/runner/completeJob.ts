@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
 import { getJobById, TERMINAL } from "../../db/jobs.js";
-import type { CompleteCallback } from "../../queues/contract.js";
+import type { CompleteCallback } from "@vexxy/contract";
 import { totalCost } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
 import { putJson, resultsKey } from "../analysis/storage.js";

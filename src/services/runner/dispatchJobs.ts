@@ -12,7 +12,7 @@ import { failJobByService } from "./failJob.js";
 import { LEASE_SECONDS } from "./recordProgress.js";
 import { defaultVexPolicies } from "../organizations/settings.js";
 import { DispatchMessageSchema } from "../../queues/messages.js";
-import type { DispatchJob } from "../../queues/contract.js";
+import type { DispatchJob } from "@vexxy/contract";
 
 /** Exponential backoff with jitter for a busy or unreachable runner: 5 s, 10 s, 20 s … capped at 5 min. */
 export function backoffSeconds(attempt: number): number {

@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
 import { getJobById, TERMINAL } from "../../db/jobs.js";
-import type { FailCallback } from "../../queues/contract.js";
+import type { FailCallback } from "@vexxy/contract";
 import { COST } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
 import { endJob } from "./endJob.js";

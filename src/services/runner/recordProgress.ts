@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client.js";
 import type { JobRow, JobStatus } from "../../db/schema.js";
 import { getJobById, TERMINAL, transitionJob, updateActiveJob } from "../../db/jobs.js";
-import type { ProgressCallback } from "../../queues/contract.js";
+import type { ProgressCallback } from "@vexxy/contract";
 import { iso, isoNow } from "../../lib/time.js";
 
 /** Seconds a job may go without a heartbeat before the sweep fails it. */

@@ -1,6 +1,6 @@
-/** Signed requests from the Worker to the sandbox-runner (contract in src/queues/contract.ts). */
+/** Signed requests from the Worker to the sandbox-runner (the contract: @vexxy/contract, contract/src/index.ts). */
 import type { Config } from "../../env.js";
-import { DispatchBatchResultSchema, signRequest, type DispatchJob } from "../../queues/contract.js";
+import { DispatchBatchResultSchema, signRequest, type DispatchJob } from "@vexxy/contract";
 
 export type DispatchOutcome = { kind: "accepted" } | { kind: "busy"; retryAfter: number | null } | { kind: "rejected"; status: number; body: string } | { kind: "unreachable"; error: string };
 
