@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { breakDelivery } from "./support/ledger.js";
 import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { call, json } from "./support/http.js";
-import { alarmOf, breakDelivery, recordQueueSends } from "./support/ledger.js";
+import { alarmOf, breakDelivery, recordQueueSends, runAlarm } from "./support/ledger.js";
 import { newOrg, submission } from "./support/orgs.js";
 import { OrgLedger } from "../src/ledger/durable_object.js";
 
@@ -60,7 +60,7 @@ describe("the ledger delivers its own outbox", () => {
     expect((await org.ledger.undelivered(org.orgId)).jobs.map((j) => j.id)).toEqual(ids);
     await restore();
     const sends = await recordQueueSends(org.ledger);
-    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
+    await runAlarm(org.ledger);
     expect(await jobCount(org.orgId)).toBe(2);
     expect(sends.bodies).toHaveLength(2);
     expect(await org.ledger.undelivered(org.orgId)).toEqual({ jobs: [], entries: [] });

@@ -7,11 +7,10 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm } from "cloudflare:test";
 import { ledgerFor } from "../src/ledger/client.js";
 import type { AccountView, LedgerEntry } from "../src/ledger/interface.js";
 import type { TierName } from "../src/lib/tiers.js";
-import { setLedgerClock } from "./support/ledger.js";
+import { runAlarm, setLedgerClock } from "./support/ledger.js";
 
 type Cmd =
   | { t: "admit"; fuzz: boolean; prof: boolean; cov: boolean; timeout: number }
@@ -115,7 +114,7 @@ describe("ledger invariants under random interleavings", () => {
               const acct = (await ledger.getAccount(orgId)) as AccountView;
               clock = Date.parse(acct.current_period_end) + 1000;
               await setLedgerClock(ledger, clock);
-              await runDurableObjectAlarm(ledger);
+              await runAlarm(ledger);
               const after = (await ledger.getAccount(orgId)) as AccountView;
               expect(after.current_period_analyses).toBe(0);
               expect(after.current_period_credits_used).toBe(0);
@@ -124,7 +123,7 @@ describe("ledger invariants under random interleavings", () => {
             case "expire": {
               clock += 3 * 3600_000 + 3600_000; // past every hold's deadline (timeout ≤ 1 h + 2 h margin)
               await setLedgerClock(ledger, clock);
-              await runDurableObjectAlarm(ledger);
+              await runAlarm(ledger);
               expect(((await ledger.getAccount(orgId)) as AccountView).held).toBe(0);
               break;
             }

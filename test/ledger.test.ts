@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { account, newOrg, submission } from "./support/orgs.js";
-import { breakDelivery, setLedgerClock } from "./support/ledger.js";
+import { breakDelivery, runAlarm, setLedgerClock } from "./support/ledger.js";
 import { ledgerFor } from "../src/ledger/client.js";
 import { OrgLedger } from "../src/ledger/durable_object.js";
 import { LEDGER_SCHEMA_VERSION } from "../src/ledger/sql.js";
@@ -99,7 +99,7 @@ describe("holds, settlement and void", () => {
     await org.ledger.admit({ orgId: org.orgId, jobId, features: { fuzzing: false, profiling: false, code_coverage: false }, testTimeoutSeconds: 600 });
     expect((await account(org.orgId)).held).toBe(12);
     await setLedgerClock(org.ledger, now + 600_000 + 2 * 3600_000 + 1000);
-    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
+    await runAlarm(org.ledger);
     expect(await org.ledger.holdState(org.orgId, jobId)).toMatchObject({ state: "voided" });
     expect((await account(org.orgId)).held).toBe(0);
     const last = (await entries(org.orgId)).at(-1)!;
@@ -118,7 +118,7 @@ describe("billing periods", () => {
     const before = await account(org.orgId);
     expect(before).toMatchObject({ grant_remaining: 89, purchased_balance: 40, current_period_analyses: 1, current_period_credits_used: 11 });
     await setLedgerClock(org.ledger, Date.parse(before.current_period_end) + 1);
-    expect(await runDurableObjectAlarm(org.ledger)).toBe(true);
+    await runAlarm(org.ledger);
     const after = await account(org.orgId);
     expect(after).toMatchObject({ grant_remaining: 100, purchased_balance: 40, balance: 140, current_period_analyses: 0, current_period_credits_used: 0 });
     expect(after.current_period_start).toBe(before.current_period_end);

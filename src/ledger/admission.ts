@@ -2,7 +2,7 @@
  * The admission rules, pure: status, features, monthly quota, credits — in that order. The ledger
  * object applies them atomically; quotes call the same function on a snapshot.
  */
-import type { JobFeatures, Refusal } from "./interface.js";
+import type { JobFeatures, QuotaState, Refusal } from "./interface.js";
 import { getTier, lowestTierWith, tierHas, type SubscriptionStatus, type TierName } from "../lib/tiers.js";
 import { totalCost } from "../lib/cost.js";
 
@@ -43,7 +43,7 @@ export function decideAdmission(s: AdmissionState, features: JobFeatures, testTi
       "QUOTA_EXCEEDED",
       `Monthly analysis limit reached (${s.periodAnalyses}/${tier.monthly_analysis_limit})`,
       { quota_type: "monthly_analyses", limit: tier.monthly_analysis_limit, current: s.periodAnalyses },
-      { "Retry-After": String(resetSeconds), ...rateLimitHeaders(s, 0, now) },
+      { retryAfterSeconds: resetSeconds, ...optional("quota", quotaState(s, 0, now)) },
     );
   }
   const maxCost = totalCost({ ...features, seconds: testTimeoutSeconds });
@@ -54,21 +54,29 @@ export function decideAdmission(s: AdmissionState, features: JobFeatures, testTi
       "QUOTA_EXCEEDED",
       `Insufficient credits: this analysis may cost up to ${maxCost} credits, ${available} available`,
       { quota_type: "credits", required: maxCost, available, current_balance: s.balance, held: s.held },
-      { "Retry-After": String(resetSeconds) },
+      { retryAfterSeconds: resetSeconds },
     );
   }
   return { ok: true, maxCost, hold: maxCost };
 }
 
-/** IETF RateLimit-Policy / RateLimit fields for the monthly analyses quota (none when unlimited). */
-export function rateLimitHeaders(s: AdmissionState, remaining: number, now: number): Record<string, string> {
+/** The monthly analyses quota as numbers (null when the tier is unlimited). */
+export function quotaState(s: AdmissionState, remaining: number, now: number): QuotaState | null {
   const limit = getTier(s.tier).monthly_analysis_limit;
-  if (limit === null) return {};
-  const window = Math.max(1, Math.round((s.periodEnd - s.periodStart) / 1000));
-  const reset = Math.max(1, Math.ceil((s.periodEnd - now) / 1000));
-  return { "RateLimit-Policy": `"monthly-analyses";q=${limit};w=${window}`, RateLimit: `"monthly-analyses";r=${Math.max(0, remaining)};t=${reset}` };
+  if (limit === null) return null;
+  return {
+    policy: "monthly-analyses",
+    limit,
+    remaining: Math.max(0, remaining),
+    windowSeconds: Math.max(1, Math.round((s.periodEnd - s.periodStart) / 1000)),
+    resetSeconds: Math.max(1, Math.ceil((s.periodEnd - now) / 1000)),
+  };
 }
 
-function refuse(code: Refusal["code"], message: string, details: Record<string, unknown>, headers: Record<string, string> = {}): AdmissionDecision {
-  return { ok: false, refusal: { code, message, details, headers } };
+function refuse(code: Refusal["code"], message: string, details: Record<string, unknown>, extra: Pick<Refusal, "retryAfterSeconds" | "quota"> = {}): AdmissionDecision {
+  return { ok: false, refusal: { code, message, details, ...extra } };
+}
+
+function optional<K extends string, V>(key: K, v: V | null): { [k in K]?: V } {
+  return (v === null ? {} : { [key]: v }) as { [k in K]?: V };
 }

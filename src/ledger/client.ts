@@ -10,7 +10,10 @@ export function ledgerFor(env: Env, orgId: string): LedgerStub {
   return ns.get(ns.idFromName(orgId));
 }
 
-/** A ledger refusal as the spec's error (403 / 409 / 429 with its headers). */
+/** A ledger refusal as the spec's error (403 / 409 / 429); the error handler adds Retry-After and RateLimit. */
 export function refusalError(r: Refusal): ApiError {
-  return new ApiError(r.code, r.message, r.details, { headers: r.headers });
+  return new ApiError(r.code, r.message, r.details, {
+    ...(r.retryAfterSeconds !== undefined ? { retryAfterSeconds: r.retryAfterSeconds } : {}),
+    ...(r.quota ? { quota: r.quota } : {}),
+  });
 }

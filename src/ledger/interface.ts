@@ -5,6 +5,7 @@
  */
 import type { TierName, SubscriptionStatus, Feature } from "../lib/tiers.js";
 import type { AdmittedJob } from "../db/jobs.js";
+import type { QuotaState } from "../lib/quota.js";
 
 const ENTRY_TYPES = [
   "plan_grant",
@@ -83,11 +84,15 @@ export interface AdmitRequest {
   job?: AdmittedJob;
 }
 
+export type { QuotaState };
+
 export interface Refusal {
   code: "FORBIDDEN" | "QUOTA_EXCEEDED" | "RESOURCE_CONFLICT";
   message: string;
   details: Record<string, unknown>;
-  headers: Record<string, string>;
+  /** When asking again can succeed (a quota refusal: the period's end). */
+  retryAfterSeconds?: number;
+  quota?: QuotaState;
 }
 
 export type AdmitResult =
@@ -99,7 +104,8 @@ export type AdmitResult =
       hold: number;
       /** Whether the tier at admission unlocks runtime verdicts (new admissions only). */
       verdicts?: boolean;
-      rateLimit?: Record<string, string>;
+      /** The monthly-analyses quota after this admission (absent when unlimited). */
+      quota?: QuotaState;
     }
   | { ok: false; refusal: Refusal };
 

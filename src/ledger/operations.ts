@@ -7,7 +7,7 @@
 import type { AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, PlanChange, SettleRequest, AccountView } from "./interface.js";
 import { getTier, tierHas } from "../lib/tiers.js";
 import { addMonthsUtc } from "../lib/time.js";
-import { decideAdmission, rateLimitHeaders, type AdmissionState } from "./admission.js";
+import { decideAdmission, quotaState, type AdmissionState } from "./admission.js";
 import { planChangeGrantDelta, settlementParts } from "./balance.js";
 import { accountView, balanceOf, type AccountRow } from "./rows.js";
 import type { LedgerStore } from "./store.js";
@@ -23,7 +23,7 @@ export function admit(s: LedgerStore, req: AdmitRequest, now: number): AdmitResu
     const prior = s.idempotency(req.idempotencyKey);
     if (prior && prior.request_hash !== req.requestHash) {
       const details = { idempotency_key: req.idempotencyKey };
-      return { ok: false, refusal: { code: "RESOURCE_CONFLICT", message: "Idempotency-Key was already used with a different request body", details, headers: {} } };
+      return { ok: false, refusal: { code: "RESOURCE_CONFLICT", message: "Idempotency-Key was already used with a different request body", details } };
     }
     if (prior) return { ok: true, replay: true, jobId: prior.job_id, hold: s.hold(prior.job_id)?.amount ?? 0 };
   }
@@ -49,7 +49,8 @@ export function admit(s: LedgerStore, req: AdmitRequest, now: number): AdmitResu
     s.addJob(entry.seq, { ...req.job, maxCost: hold, reachabilityVerdicts: verdicts });
   }
   const limit = getTier(after.tier).monthly_analysis_limit ?? 0;
-  return { ok: true, replay: false, jobId: req.jobId, hold, verdicts, rateLimit: rateLimitHeaders(admissionState(after), limit - after.period_analyses, now) };
+  const quota = quotaState(admissionState(after), limit - after.period_analyses, now);
+  return { ok: true, replay: false, jobId: req.jobId, hold, verdicts, ...(quota ? { quota } : {}) };
 }
 
 /** Posts the actual cost (≤ the hold) and releases the rest. Idempotent by job id. */

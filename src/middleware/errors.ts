@@ -4,12 +4,15 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
 import { envelope } from "../errors/envelope.js";
+import { quotaHeaders } from "../errors/quota.js";
 import { ConfigError } from "../env.js";
 import { log } from "../lib/log.js";
 
 export function errorResponse(c: Context<AppEnv>, err: ApiError): Response {
   const res = c.json(envelope(err.code, err.message, err.details), err.status as 400);
   for (const [k, v] of Object.entries(err.headers)) res.headers.set(k, v);
+  if (err.retryAfterSeconds !== undefined) res.headers.set("Retry-After", String(err.retryAfterSeconds));
+  if (err.quota) for (const [k, v] of Object.entries(quotaHeaders(err.quota))) res.headers.set(k, v);
   return res;
 }
 

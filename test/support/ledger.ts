@@ -2,7 +2,7 @@
  * Faults for a ledger object's delivery, set from the test on the live object (runInDurableObject):
  * D1 refusing its batches, the queue refusing sends. Nothing in the object knows about tests.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 
 type Faulty = { env: Env };
 
@@ -56,4 +56,17 @@ export async function setLedgerClock(stub: DurableObjectStub, ms: number | null)
   await runInDurableObject(stub, (instance: unknown) => {
     (instance as { clock: { now(): number } }).clock = ms === null ? Date : { now: () => ms };
   });
+}
+
+/**
+ * Runs the object's alarm now. The object also sets alarms for right after each commit, and one of
+ * those may be running on its own at this moment (no alarm is then scheduled until it ends): wait
+ * for the next one rather than report "no alarm".
+ */
+export async function runAlarm(stub: DurableObjectStub): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await runDurableObjectAlarm(stub)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("the ledger object never scheduled an alarm");
 }

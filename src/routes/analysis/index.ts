@@ -14,6 +14,7 @@ import { listItemView, resultsView, statusView, type StoredResults } from "../..
 import { JOB_STATUSES, TERMINAL } from "../../lib/job-status.js";
 import { getJson } from "../../services/analysis/storage.js";
 import { ApiError } from "../../errors/api-error.js";
+import { quotaHeaders } from "../../errors/quota.js";
 
 const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
 const JobId = z.object({ job_id: z.string().uuid("must be a UUID").openapi({ param: { name: "job_id", in: "path" } }) });
@@ -194,7 +195,7 @@ const SSE_POLL_MS = 1000;
 export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(submit, async (c) => {
     const bearer = c.req.header("Authorization")!.replace(/^Bearer\s+/i, "").trim();
-    const { job, replay, rateLimit } = await submitAnalysis({
+    const { job, replay, quota } = await submitAnalysis({
       env: c.env,
       db: c.get("db"),
       config: c.get("config"),
@@ -203,7 +204,7 @@ export const analysisRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
       idempotencyKey: c.req.valid("header")["idempotency-key"] ?? null,
       bearer,
     });
-    for (const [k, v] of Object.entries(rateLimit)) c.header(k, v);
+    if (quota) for (const [k, v] of Object.entries(quotaHeaders(quota))) c.header(k, v);
     if (replay) c.header("Idempotent-Replayed", "true");
     c.header("Location", `/api/v1/analysis/${job.id}/status`);
     return c.json(submitView(job) as z.infer<typeof SubmitResponse>, 201);

@@ -5,7 +5,7 @@ import type { Config } from "../../env.js";
 import type { RequestContext } from "../identity/context.js";
 import { ApiError } from "../../errors/api-error.js";
 import { ledgerFor, refusalError } from "../../ledger/client.js";
-import type { AdmitResult } from "../../ledger/interface.js";
+import type { AdmitResult, QuotaState } from "../../ledger/interface.js";
 import { resolveConfig, type AnalysisInput } from "./config.js";
 import { canonicalJson, sha256Hex } from "../../lib/hash.js";
 import { iso, isoNow } from "../../lib/time.js";
@@ -17,7 +17,8 @@ import { estimateDurationMinutes } from "./estimate.js";
 export interface SubmitResult {
   job: SubmittedJob;
   replay: boolean;
-  rateLimit: Record<string, string>;
+  /** The monthly-analyses quota after this submission (absent when unlimited). */
+  quota?: QuotaState;
 }
 
 export type SubmittedJob = Pick<JobRow, "id" | "status" | "imageRef" | "imageDigest" | "estimatedDurationMinutes" | "createdAt" | "maxCost">;
@@ -109,11 +110,11 @@ export async function submitAnalysis({
   if (admitted.replay) {
     const existing = await findJob(env, db, auth.orgId, admitted.jobId);
     if (!existing) throw new ApiError("INTERNAL_ERROR", "The original job of this Idempotency-Key could not be found");
-    return { job: existing, replay: true, rateLimit: admitted.rateLimit ?? {} };
+    return { job: existing, replay: true, ...(admitted.quota ? { quota: admitted.quota } : {}) };
   }
   // The ledger records the hold as the job's max_cost (0 on unmetered plans) and decided its verdicts.
   const record: NewJobRecord = { ...job, maxCost: admitted.hold, reachabilityVerdicts: admitted.verdicts ?? false };
-  return { job: { ...record, status: "queued" }, replay: false, rateLimit: admitted.rateLimit ?? {} };
+  return { job: { ...record, status: "queued" }, replay: false, ...(admitted.quota ? { quota: admitted.quota } : {}) };
 }
 
 /**
