@@ -4,6 +4,7 @@
  * end or a downgrade. The ledger object applies these inside its transactions.
  */
 import type { EntryType } from "./interface.js";
+import { clampToHold } from "../lib/cost.js";
 import type { AccountRow } from "./rows.js";
 
 export interface EntryInput {
@@ -36,7 +37,8 @@ export function applyEntry(p: Pools, e: Pick<EntryInput, "type" | "grant" | "pur
 
 /** A settlement's cost, clamped to the hold on metered plans, drawn from the grant first. */
 export function settlementParts(requested: number, holdAmount: number, grantRemaining: number, metered: boolean): { cost: number; grant: number; purchased: number } {
-  const cost = Math.max(0, Math.min(Math.floor(requested), metered ? holdAmount : Number.MAX_SAFE_INTEGER));
+  // The ledger's clamp (lib/cost.ts): never more than the hold; on a metered plan a 0 hold allows 0.
+  const cost = metered ? Math.min(clampToHold(requested, holdAmount), holdAmount) : clampToHold(requested, 0);
   if (!metered) return { cost, grant: 0, purchased: 0 };
   const grant = Math.min(cost, grantRemaining);
   return { cost, grant, purchased: cost - grant };

@@ -33,3 +33,29 @@ export function costLines(input: CostInput): CostLine[] {
 export function totalCost(input: CostInput): number {
   return costLines(input).reduce((s, l) => s + l.credits, 0);
 }
+
+/** How a job ended, as settlement needs to know it. */
+export type SettlementOutcome =
+  | { outcome: "completed"; featuresRan: Omit<CostInput, "seconds">; sandboxSeconds: number }
+  | { outcome: "failed"; serviceFault: boolean; sandboxRan: boolean; sandboxSeconds: number }
+  | { outcome: "cancelled"; sandboxRan: boolean; sandboxSeconds: number };
+
+/**
+ * What a finished job costs, the one settlement policy: a completed job pays base + the features
+ * that actually ran + run time; a job whose sandbox never ran, or that failed by the service's
+ * fault, pays nothing; a workload failure or a cancel after the sandbox ran pays base + run time.
+ * Never more than the hold admission placed (`maxCost`; 0 on unmetered plans means no hold).
+ */
+export function settlementCost(o: SettlementOutcome, maxCost: number): number {
+  let cost: number;
+  if (o.outcome === "completed") cost = totalCost({ ...o.featuresRan, seconds: o.sandboxSeconds });
+  else if (!o.sandboxRan || (o.outcome === "failed" && o.serviceFault)) cost = 0;
+  else cost = totalCost({ fuzzing: false, profiling: false, code_coverage: false, seconds: o.sandboxSeconds });
+  return clampToHold(cost, maxCost);
+}
+
+/** A cost never exceeds the hold placed for it; a hold of 0 (unmetered plan) clamps nothing. */
+export function clampToHold(cost: number, hold: number): number {
+  const c = Math.max(0, Math.floor(cost));
+  return hold > 0 ? Math.min(c, hold) : c;
+}

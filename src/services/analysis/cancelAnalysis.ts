@@ -1,8 +1,8 @@
 import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
-import { getJob, TERMINAL, transitionJob } from "../../db/jobs.js";
+import { getJob, transitionJob } from "../../db/jobs.js";
 import { ApiError } from "../../errors/api-error.js";
-import { COST } from "../../lib/cost.js";
+import { settlementCost } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
 import { billJob } from "./billJob.js";
 import { tellRunnerToCancel } from "../runner/runnerClient.js";
@@ -22,13 +22,10 @@ export async function cancelAnalysis({ env, db, config, orgId, jobId }: { env: E
     job = await getJob(db, orgId, jobId);
   }
   if (!job) throw new ApiError("RESOURCE_NOT_FOUND", "Analysis job not found");
-  if (TERMINAL.includes(job.status)) {
-    throw new ApiError("RESOURCE_CONFLICT", `Analysis job is already ${job.status}`, { status: job.status });
-  }
   const now = Date.now();
   const ran = job.sandboxStartedAt !== null;
   const elapsed = ran ? Math.max(0, (now - Date.parse(job.sandboxStartedAt!)) / 1000) : 0;
-  const cost = ran ? Math.min(job.maxCost || Number.MAX_SAFE_INTEGER, COST.base + Math.ceil(elapsed / 300) * COST.per_five_minutes) : 0;
+  const cost = settlementCost({ outcome: "cancelled", sandboxRan: ran, sandboxSeconds: elapsed }, job.maxCost);
   const updated = await transitionJob(db, job.id, "cancelled", {
     billingState: ran ? "to_settle" : "to_void",
     costCredits: cost,

@@ -2,7 +2,7 @@ import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
 import { getJobById, TERMINAL } from "../../db/jobs.js";
 import type { CompleteCallback } from "@vexxy/contract";
-import { totalCost } from "../../lib/cost.js";
+import { settlementCost } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
 import { putJson, resultsKey } from "../analysis/storage.js";
 import { endJob } from "./endJob.js";
@@ -15,6 +15,7 @@ import type { CallbackOutcome } from "./recordProgress.js";
 export async function completeJob(env: Env, db: Database, config: Config, jobId: string, body: CompleteCallback): Promise<CallbackOutcome> {
   const job = await getJobById(db, jobId);
   if (!job) return { kind: "not_found" };
+  // Not only the state machine's business: a late duplicate must not overwrite the stored results.
   if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
   const key = resultsKey(job.organizationId, job.id);
   await putJson(env.ARTIFACTS, key, {
@@ -23,10 +24,7 @@ export async function completeJob(env: Env, db: Database, config: Config, jobId:
     reachability_results: body.reachability_results,
     security_findings: body.security_findings,
   });
-  const cost = Math.min(
-    totalCost({ ...body.features_ran, seconds: body.sandbox_seconds }),
-    job.maxCost > 0 ? job.maxCost : Number.MAX_SAFE_INTEGER,
-  );
+  const cost = settlementCost({ outcome: "completed", featuresRan: body.features_ran, sandboxSeconds: body.sandbox_seconds }, job.maxCost);
   const { alerts: _alerts, ...summary } = body.security_findings;
   return endJob(env, db, config, jobId, "complete", {
     resultsKey: key,

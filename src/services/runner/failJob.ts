@@ -1,27 +1,17 @@
 import type { Database } from "../../db/client.js";
 import type { Config } from "../../env.js";
-import { getJobById, TERMINAL } from "../../db/jobs.js";
+import { getJobById } from "../../db/jobs.js";
 import type { FailCallback } from "@vexxy/contract";
-import { COST } from "../../lib/cost.js";
+import { settlementCost } from "../../lib/cost.js";
 import { isoNow } from "../../lib/time.js";
 import { endJob } from "./endJob.js";
 import type { CallbackOutcome } from "./recordProgress.js";
 
-/**
- * Failure policy: nothing is charged when the sandbox never ran or the fault is the service's; when the
- * image itself failed after it ran (crash, unhealthy, OOM, timeout) the run time is billed like a
- * cancel — base cost + 1 per started 5 minutes — and no feature is billed.
- */
-function failureCost(f: Pick<FailCallback, "fault" | "sandbox_ran" | "sandbox_seconds">): number {
-  if (f.fault === "service" || !f.sandbox_ran) return 0;
-  return COST.base + Math.ceil(Math.max(0, f.sandbox_seconds) / 300) * COST.per_five_minutes;
-}
-
 export async function failJob(env: Env, db: Database, config: Config, jobId: string, body: FailCallback): Promise<CallbackOutcome> {
   const job = await getJobById(db, jobId);
   if (!job) return { kind: "not_found" };
-  if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
-  const cost = Math.min(failureCost(body), job.maxCost > 0 ? job.maxCost : Number.MAX_SAFE_INTEGER);
+  // Failure policy (lib/cost.ts settlementCost): free unless the image itself failed after it ran.
+  const cost = settlementCost({ outcome: "failed", serviceFault: body.fault === "service", sandboxRan: body.sandbox_ran, sandboxSeconds: body.sandbox_seconds }, job.maxCost);
   return endJob(env, db, config, jobId, "failed", {
     errorCode: body.error_code,
     errorMessage: body.error_message,
