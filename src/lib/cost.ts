@@ -2,7 +2,7 @@
  * The one cost function: quotes, admission holds and settlement all call it. Spec §2.1: base 10,
  * +5 security fuzzing, +3 profiling, +7 code coverage, +1 per (started) 5 minutes of run time.
  */
-export const COST = { base: 10, fuzzing: 5, profiling: 3, code_coverage: 7, per_five_minutes: 1 } as const;
+const COST = { base: 10, fuzzing: 5, profiling: 3, code_coverage: 7, per_five_minutes: 1 } as const;
 
 export interface CostInput {
   fuzzing: boolean;
