@@ -6,6 +6,7 @@
  */
 import { jsonRowsSelect } from "./client.js";
 import { newJobsStatement, type NewJobRecord } from "./jobs.js";
+import { cachedBalancesStatement, missingOrganizationsStatement } from "./organizations.js";
 import type { AccountView, LedgerEntry } from "../ledger/interface.js";
 import { isoNow } from "../lib/time.js";
 
@@ -13,7 +14,6 @@ const BILLING_EVENT_COLUMNS = [
   "id", "organization_id", "event_type", "description", "analysis_job_id", "credits_amount", "balance_after", "grant_amount",
   "purchased_amount", "held_amount", "stripe_event_id", "stripe_object_id", "ledger_seq", "created_at",
 ] as const;
-const ORGANIZATION_COLUMNS = ["id", "name", "slug", "created_at", "updated_at"] as const;
 const SUBSCRIPTION_COLUMNS = [
   "id", "organization_id", "tier", "status", "monthly_analysis_limit", "monthly_credit_limit", "current_period_analyses",
   "current_period_credits_used", "current_period_start", "current_period_end", "trial_end", "cancel_at_period_end",
@@ -25,20 +25,11 @@ const SUBSCRIPTION_UPDATED = SUBSCRIPTION_COLUMNS.filter((c) => c !== "id" && c 
 export async function deliverLedger(d1: D1Database, account: AccountView, jobs: NewJobRecord[], entries: LedgerEntry[]): Promise<void> {
   const org = account.organization_id;
   await d1.batch([
-    organizationRows(d1, [account]),
+    missingOrganizationsStatement(d1, [{ id: account.organization_id, createdAt: account.created_at }]),
     ...(jobs.length ? [newJobsStatement(d1, jobs)] : []),
     ...(entries.length ? [entryRows(d1, entries.map((entry) => ({ org, entry })))] : []),
     ...snapshotStatements(d1, [account]),
   ]);
-}
-
-/** Organization rows where missing (a ledger's history references its organization). */
-function organizationRows(d1: D1Database, accounts: AccountView[]): D1PreparedStatement {
-  const now = isoNow();
-  return insertRows(d1, "organizations", ORGANIZATION_COLUMNS, accounts.map((a) => {
-    const org = a.organization_id;
-    return [org, `Organization ${org.slice(0, 8)}`, `org-${org}`, a.created_at, now];
-  }), "ON CONFLICT DO NOTHING");
 }
 
 /**
@@ -70,13 +61,7 @@ function snapshotStatements(d1: D1Database, accounts: AccountView[]): D1Prepared
     ]), `ON CONFLICT (organization_id) DO UPDATE SET ${SUBSCRIPTION_UPDATED.map((c) => `${c} = excluded.${c}`).join(", ")}
        WHERE subscriptions.ledger_version < excluded.ledger_version`),
     // The cached balance follows the snapshot that is now in subscriptions, never an older one.
-    d1
-      .prepare(
-        `UPDATE organizations SET credit_balance = s.value ->> 1, updated_at = ? FROM json_each(?) AS s
-         WHERE organizations.id = s.value ->> 0
-           AND (SELECT ledger_version FROM subscriptions WHERE organization_id = organizations.id) = s.value ->> 2`,
-      )
-      .bind(now, JSON.stringify(accounts.map((a) => [a.organization_id, a.balance, a.version]))),
+    cachedBalancesStatement(d1, accounts.map((a) => ({ orgId: a.organization_id, balance: a.balance, version: a.version }))),
   ];
 }
 

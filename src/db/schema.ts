@@ -1,4 +1,14 @@
-/** drizzle schema for the D1 catalog; mirrors migrations/*.sql (the migrations are the source of truth). */
+/**
+ * drizzle schema for the D1 catalog; mirrors migrations/*.sql (the migrations are the source of truth).
+ *
+ * Each table has one writer module, and nothing outside src/db/ writes to D1:
+ *   organizations, users          db/organizations.ts
+ *   subscriptions, billing_events db/mirror.ts (a ledger object's delivery)
+ *   analysis_jobs, runner_nonces  db/jobs.ts (the job state machine; deliveries use its insert)
+ *   processed_stripe_events       db/stripe-events.ts
+ *   used_handoff_tokens           db/handoff.ts
+ * Check: git grep -nE "\.(insert|update|delete)\(schema\.|INSERT INTO|DELETE FROM" -- src ':!src/db' ':!src/ledger/store.ts' ':!src/ledger/sql.ts'
+ */
 import { sqliteTable, text, integer, real } from "drizzle-orm/sqlite-core";
 import type { JobStatus } from "../lib/job-status.js";
 

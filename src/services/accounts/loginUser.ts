@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { schema } from "../../db/client.js";
 import type { Config } from "../../env.js";
@@ -6,6 +6,7 @@ import { ApiError } from "../../errors/api-error.js";
 import { dummyHash, verifyPassword } from "../identity/passwords.js";
 import { LOGIN_TOKEN_TTL_SECONDS, mintPremiumToken } from "../identity/tokens.js";
 import { iso } from "../../lib/time.js";
+import { clearLoginFailures, recordLoginFailure } from "../../db/organizations.js";
 
 export const MAX_FAILED_LOGINS = 5;
 const LOCKOUT_SECONDS = 15 * 60;
@@ -36,18 +37,13 @@ export async function loginUser({ db, config, email, password }: { db: Database;
   if (locked || !ok || !user.isActive) {
     if (!locked && !ok) {
       const failures = user.failedLoginCount + 1;
-      await db
-        .update(schema.users)
-        .set({
-          failedLoginCount: failures >= MAX_FAILED_LOGINS ? 0 : sql`${schema.users.failedLoginCount} + 1`,
-          lockedUntil: failures >= MAX_FAILED_LOGINS ? iso(now + LOCKOUT_SECONDS * 1000) : user.lockedUntil,
-        })
-        .where(eq(schema.users.id, user.id));
+      const lockedUntil = failures >= MAX_FAILED_LOGINS ? iso(now + LOCKOUT_SECONDS * 1000) : user.lockedUntil;
+      await recordLoginFailure(db, user.id, failures, MAX_FAILED_LOGINS, lockedUntil);
     }
     throw invalid();
   }
   if (user.failedLoginCount || user.lockedUntil) {
-    await db.update(schema.users).set({ failedLoginCount: 0, lockedUntil: null }).where(eq(schema.users.id, user.id));
+    await clearLoginFailures(db, user.id);
   }
   const token = await mintPremiumToken({ userId: user.id, orgId: user.organizationId, email: user.email, isAdmin: user.isAdmin }, config);
   return { access_token: token, token_type: "bearer", expires_in: LOGIN_TOKEN_TTL_SECONDS };

@@ -5,6 +5,7 @@ import { ApiError } from "../../errors/api-error.js";
 import { hashPassword } from "../identity/passwords.js";
 import { isoNow } from "../../lib/time.js";
 import { ledgerFor } from "../../ledger/client.js";
+import { insertOrganizationWithAdmin } from "../../db/organizations.js";
 
 export interface RegisterInput {
   email: string;
@@ -38,18 +39,12 @@ export async function registerUser({ db, env, input }: { db: Database; env: Env;
   const userId = crypto.randomUUID();
   const hashed = await hashPassword(input.password);
   try {
-    await db.batch([
-      db.insert(schema.organizations).values({ id: orgId, name: input.organization_name.trim(), slug: slugify(input.organization_name), createdAt: now, updatedAt: now }),
-      db.insert(schema.users).values({
-        id: userId,
-        organizationId: orgId,
-        email,
-        name: input.name.trim(),
-        hashedPassword: hashed,
-        isAdmin: true,
-        createdAt: now,
-      }),
-    ]);
+    await insertOrganizationWithAdmin(
+      db,
+      { id: orgId, name: input.organization_name.trim(), slug: slugify(input.organization_name) },
+      { id: userId, email, name: input.name.trim(), hashedPassword: hashed },
+      now,
+    );
   } catch (err) {
     // Two registrations racing for one email: the UNIQUE constraint decides, the loser gets 409.
     if (String(err).includes("UNIQUE")) throw new ApiError("RESOURCE_CONFLICT", "An account with this email already exists", { field: "email" });

@@ -16,7 +16,7 @@ export const MAX_ENV_VALUE = 4096;
 export const MAX_TEST_SCRIPT = 16 * 1024;
 export const MAX_INLINE_DOCUMENT_BYTES = 5 * 1024 * 1024;
 
-type VexPolicy = "standard" | "strict";
+export type VexPolicy = "standard" | "strict";
 
 /** A validated analysis request, as the route's schema lets it through. */
 export interface AnalysisInput {

@@ -2,9 +2,9 @@ import { eq, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { schema } from "../../db/client.js";
 import { ApiError } from "../../errors/api-error.js";
-import { isoNow } from "../../lib/time.js";
+import { setDefaultVexPolicy } from "../../db/organizations.js";
 
-export type VexPolicy = "standard" | "strict";
+import type { VexPolicy } from "../analysis/config.js";
 
 export interface OrganizationSettings {
   default_vex_policy: VexPolicy;
@@ -31,10 +31,7 @@ export async function updateOrganizationSettings({
 }): Promise<OrganizationSettings> {
   if (!isAdmin) throw new ApiError("FORBIDDEN", "Only an organization admin can change its settings", { required_role: "admin" });
   if (input.default_vex_policy) {
-    await db
-      .update(schema.organizations)
-      .set({ defaultVexPolicy: input.default_vex_policy, updatedAt: isoNow() })
-      .where(eq(schema.organizations.id, orgId));
+    await setDefaultVexPolicy(db, orgId, input.default_vex_policy);
   }
   return getOrganizationSettings({ db, orgId });
 }

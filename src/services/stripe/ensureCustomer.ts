@@ -1,9 +1,9 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { schema } from "../../db/client.js";
 import { ApiError } from "../../errors/api-error.js";
-import { isoNow } from "../../lib/time.js";
 import { callStripe, type Stripe } from "./client.js";
+import { setStripeCustomer } from "../../db/organizations.js";
 
 /**
  * The organization's Stripe customer, created on first need. Race-safe: concurrent callers send the
@@ -20,10 +20,7 @@ export async function ensureStripeCustomer({ db, stripe, orgId }: { db: Database
       { idempotencyKey: `vexxy-customer-${orgId}` },
     ),
   );
-  await db
-    .update(schema.organizations)
-    .set({ stripeCustomerId: customer.id, updatedAt: isoNow() })
-    .where(and(eq(schema.organizations.id, orgId), isNull(schema.organizations.stripeCustomerId)));
+  await setStripeCustomer(db, orgId, customer.id);
   const after = await readOrg(db, orgId);
   return after.stripeCustomerId ?? customer.id;
 }

@@ -5,17 +5,15 @@
  * effect — so a crash between the effect and the D1 record is harmless: the redelivery is a no-op.
  * Any failure propagates (the route answers 5xx and Stripe retries).
  */
-import { eq } from "drizzle-orm";
 import type { Config } from "../../env.js";
 import type { Database } from "../../db/client.js";
-import { schema } from "../../db/client.js";
-import { isoNow } from "../../lib/time.js";
 import { log } from "../../lib/log.js";
 import type { Stripe } from "./client.js";
 import { orgForCustomer } from "./ensureCustomer.js";
 import { syncSubscription } from "./syncSubscription.js";
 import { creditPack, packFromMetadata } from "./creditPack.js";
 import type { EventOutcome } from "./outcome.js";
+import { markStripeEventProcessed, stripeEventSeen } from "../../db/stripe-events.js";
 
 export type { EventOutcome };
 
@@ -28,13 +26,10 @@ interface Ctx {
 
 export async function processStripeEvent(ctx: Ctx & { event: Stripe.Event }): Promise<EventOutcome> {
   const { db, event } = ctx;
-  const [seen] = await db.select().from(schema.processedStripeEvents).where(eq(schema.processedStripeEvents.id, event.id)).limit(1);
+  const seen = await stripeEventSeen(db, event.id);
   if (seen) return { outcome: "duplicate", orgId: seen.organizationId, detail: `already processed at ${seen.processedAt}` };
   const result = await applyEvent(ctx, event);
-  await db
-    .insert(schema.processedStripeEvents)
-    .values({ id: event.id, type: event.type, organizationId: result.orgId, processedAt: isoNow() })
-    .onConflictDoNothing();
+  await markStripeEventProcessed(db, event, result.orgId);
   log(result.outcome === "ignored" ? "warn" : "info", "stripe event processed", {
     event_id: event.id,
     type: event.type,
