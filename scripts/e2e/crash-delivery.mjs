@@ -1,0 +1,143 @@
+// Issue #14's crash test: the Worker is killed (SIGKILL, its whole process group) while a burst of
+// submissions is being admitted and delivered, then started again on the same local state. With
+// no request after the restart, every job that was answered 201 must reach D1 and the runner, each
+// exactly once: the ledger objects' outboxes and alarms are in their durable storage.
+//
+// Runs its own `wrangler dev` (fresh state on tmpfs) and a runner stand-in that records every job
+// it is sent; needs nothing else. Prints what it saw; exits non-zero on any missing or doubled job.
+// `npm run e2e:crash`; not yet part of `npm run e2e`: local Queues keep their messages in memory,
+// so dispatch messages sent just before the kill are lost with the process, and those jobs wait in
+// D1 for the sweep, which `wrangler dev` never runs (issue #15: timers that need no request).
+import { spawn, spawnSync } from "node:child_process";
+import { createHmac, randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checks } from "./lib.mjs";
+
+const PORT = Number(process.env.CRASH_PORT ?? 8301);
+const STUB_PORT = PORT + 1;
+const base = `http://127.0.0.1:${PORT}`;
+const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-crash-"));
+const vars = Object.fromEntries(
+  readFileSync(".dev.vars.example", "utf8")
+    .split("\n")
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+);
+const { check, done } = checks();
+
+// The runner stand-in: accepts every job and counts how often each arrived.
+const received = new Map();
+const stub = createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    let jobs = [];
+    try {
+      const parsed = JSON.parse(body);
+      jobs = parsed.jobs ?? [parsed];
+    } catch {}
+    for (const j of jobs) received.set(j.job_id, (received.get(j.job_id) ?? 0) + 1);
+    if (req.url === "/v1/job-batches") {
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ results: jobs.map((j) => ({ job_id: j.job_id, outcome: "accepted" })), retry_after_seconds: 5 }));
+    } else res.writeHead(202, { "Content-Type": "application/json" }).end('{"accepted":true}');
+  });
+});
+await new Promise((r) => stub.listen(STUB_PORT, "127.0.0.1", r));
+
+spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
+function startWorker() {
+  return spawn(
+    "wrangler",
+    ["dev", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", state, "--env-file", ".dev.vars.example", "--var", `RUNNER_URL:http://127.0.0.1:${STUB_PORT}`, "--log-level", "error", "--show-interactive-dev-session=false"],
+    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" }, detached: true },
+  );
+}
+async function healthy() {
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return true;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+let worker = startWorker();
+const killWorker = (signal) => {
+  try {
+    process.kill(-worker.pid, signal); // wrangler and the workerd it started
+  } catch {}
+};
+process.on("exit", () => {
+  killWorker("SIGKILL");
+  stub.close();
+  rmSync(state, { recursive: true, force: true });
+});
+check("the Worker starts", await healthy());
+
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+function token(orgId) {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: randomUUID(), org_id: orgId, email: `crash-${orgId.slice(0, 8)}@example.com`, is_admin: true, exp: now + 3600, iat: now })}`;
+  return `${input}.${createHmac("sha256", vars.JWT_SECRET_KEY).update(input).digest("base64url")}`;
+}
+// Ten organizations on the unmetered tier, so the burst is never refused for credits or quota.
+const orgs = [];
+for (let i = 0; i < 10; i++) {
+  const orgId = randomUUID();
+  const t = token(orgId);
+  await fetch(`${base}/api/v1/billing/subscription`, { headers: { Authorization: `Bearer ${t}` } });
+  const r = await fetch(`${base}/internal/v1/ops/organizations/${orgId}/plan`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${vars.OPERATOR_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ tier: "enterprise", reason: "crash test" }),
+  });
+  check(`organization ${i + 1} on enterprise`, r.ok, await r.text());
+  orgs.push(t);
+}
+
+// The burst: 16 submitters in parallel; the Worker is killed 1.5 s in, mid-flight.
+const admitted = new Set();
+const body = JSON.stringify({ image_ref: "nginx:1.25", image_digest: `sha256:${"ab".repeat(32)}`, config: { test_timeout: 60, ports: [80] } });
+let stop = false;
+async function submitter(n) {
+  for (let i = 0; !stop; i++) {
+    try {
+      const res = await fetch(`${base}/api/v1/analysis/submit`, { method: "POST", headers: { Authorization: `Bearer ${orgs[(n + i) % orgs.length]}`, "Content-Type": "application/json" }, body });
+      if (res.status === 201) admitted.add((await res.json()).job_id);
+    } catch {
+      return; // the Worker is gone
+    }
+  }
+}
+const burst = Promise.all(Array.from({ length: 16 }, (_, n) => submitter(n)));
+await new Promise((r) => setTimeout(r, 1500));
+const beforeKill = received.size;
+killWorker("SIGKILL");
+stop = true;
+await burst;
+console.log(`killed the Worker mid-burst: ${admitted.size} submissions answered 201, ${beforeKill} jobs had reached the runner`);
+check("the burst admitted jobs before the kill", admitted.size > 0);
+
+// Restart on the same state. From here on, no request but /health.
+worker = startWorker();
+check("the Worker starts again on the same state", await healthy());
+const deadline = Date.now() + 60_000;
+while (Date.now() < deadline && [...admitted].some((id) => !received.has(id))) await new Promise((r) => setTimeout(r, 250));
+const missing = [...admitted].filter((id) => !received.has(id));
+const doubled = [...received].filter(([, n]) => n > 1);
+console.log(`after the restart: ${admitted.size - missing.length}/${admitted.size} admitted jobs reached the runner; ${doubled.length} arrived more than once`);
+check("every job answered 201 reached the runner, with no request after the restart", missing.length === 0, `missing ${missing.length}: ${missing.slice(0, 3).join(", ")}`);
+check("no job reached the runner twice", doubled.length === 0, JSON.stringify(doubled.slice(0, 3)));
+const d1 = spawnSync("wrangler", ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", "SELECT id FROM analysis_jobs"], { encoding: "utf8", env: { ...process.env, CI: "1" } });
+const rows = (() => {
+  try {
+    return JSON.parse(d1.stdout)[0].results.map((r) => r.id);
+  } catch {
+    return null;
+  }
+})();
+check("D1 has every admitted job exactly once", rows !== null && [...admitted].every((id) => rows.filter((r) => r === id).length === 1), rows === null ? d1.stderr.slice(0, 300) : `${rows.length} rows`);
+done("crash e2e");
