@@ -25,8 +25,8 @@
 // section does not affect it (an earlier version of this bench toggled that and saw no difference).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:http";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { mintToken, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 
@@ -50,23 +50,10 @@ need("wrk");
 
 // --- runner stand-in: accepts every job, records when each arrived -------------------------------
 const received = new Map();
-const stub = createServer((req, res) => {
-  let body = "";
-  req.on("data", (c) => (body += c));
-  req.on("end", () => {
-    let jobs = [];
-    try {
-      const parsed = JSON.parse(body);
-      jobs = parsed.jobs ?? [parsed];
-    } catch {}
-    const at = performance.now();
-    for (const j of jobs) received.set(j.job_id, at);
-    if (req.url === "/v1/job-batches") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ results: jobs.map((j) => ({ job_id: j.job_id, outcome: "accepted" })), retry_after_seconds: 5 }));
-    } else res.writeHead(202, { "Content-Type": "application/json" }).end('{"accepted":true}');
-  });
+const stub = await startRunnerStub(STUB_PORT, (jobs) => {
+  const at = performance.now();
+  for (const j of jobs) received.set(j.job_id, at);
 });
-await new Promise((r) => stub.listen(STUB_PORT, "127.0.0.1", r));
 
 // --- the Worker ------------------------------------------------------------------------------
 spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
@@ -83,24 +70,11 @@ const stop = () => {
   rmSync(state, { recursive: true, force: true });
 };
 process.on("exit", stop);
-/** Waits up to a minute for a local server's /health. */
-async function healthy(server) {
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`${server}/health`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const healthy = (server) => waitHealthy(server);
 await healthy(base);
 
 // --- organizations: tokens as the base app mints them; enterprise so every admission succeeds --
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-function token(orgId) {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: randomUUID(), org_id: orgId, email: `bench-${orgId.slice(0, 8)}@example.com`, is_admin: true, exp: now + 86400, iat: now })}`;
-  return `${input}.${createHmac("sha256", vars.JWT_SECRET_KEY).update(input).digest("base64url")}`;
-}
+const token = (orgId) => mintToken(vars.JWT_SECRET_KEY, orgId, { email: `bench-${orgId.slice(0, 8)}@example.com` });
 async function makeOrg(tier) {
   const orgId = randomUUID();
   const t = token(orgId);

@@ -9,12 +9,12 @@
 // so dispatch messages sent just before the kill are lost with the process, and those jobs wait in
 // D1 for the sweep, which `wrangler dev` never runs (issue #15: timers that need no request).
 import { spawn, spawnSync } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
+import { mintToken, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
 
 const PORT = Number(process.env.CRASH_PORT ?? 8301);
 const STUB_PORT = PORT + 1;
@@ -30,22 +30,9 @@ const { check, done } = checks();
 
 // The runner stand-in: accepts every job and counts how often each arrived.
 const received = new Map();
-const stub = createServer((req, res) => {
-  let body = "";
-  req.on("data", (c) => (body += c));
-  req.on("end", () => {
-    let jobs = [];
-    try {
-      const parsed = JSON.parse(body);
-      jobs = parsed.jobs ?? [parsed];
-    } catch {}
-    for (const j of jobs) received.set(j.job_id, (received.get(j.job_id) ?? 0) + 1);
-    if (req.url === "/v1/job-batches") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ results: jobs.map((j) => ({ job_id: j.job_id, outcome: "accepted" })), retry_after_seconds: 5 }));
-    } else res.writeHead(202, { "Content-Type": "application/json" }).end('{"accepted":true}');
-  });
+const stub = await startRunnerStub(STUB_PORT, (jobs) => {
+  for (const j of jobs) received.set(j.job_id, (received.get(j.job_id) ?? 0) + 1);
 });
-await new Promise((r) => stub.listen(STUB_PORT, "127.0.0.1", r));
 
 spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
 function startWorker() {
@@ -55,15 +42,7 @@ function startWorker() {
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" }, detached: true },
   );
 }
-async function healthy() {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return true;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
-}
+const healthy = () => waitHealthy(base);
 let worker = startWorker();
 const killWorker = (signal) => {
   try {
@@ -77,12 +56,7 @@ process.on("exit", () => {
 });
 check("the Worker starts", await healthy());
 
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-function token(orgId) {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: randomUUID(), org_id: orgId, email: `crash-${orgId.slice(0, 8)}@example.com`, is_admin: true, exp: now + 3600, iat: now })}`;
-  return `${input}.${createHmac("sha256", vars.JWT_SECRET_KEY).update(input).digest("base64url")}`;
-}
+const token = (orgId) => mintToken(vars.JWT_SECRET_KEY, orgId, { ttlSeconds: 3600, email: `crash-${orgId.slice(0, 8)}@example.com` });
 // Ten organizations on the unmetered tier, so the burst is never refused for credits or quota.
 const orgs = [];
 for (let i = 0; i < 10; i++) {

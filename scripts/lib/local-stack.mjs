@@ -1,0 +1,46 @@
+// What the bench and the crash test share about a local Worker: a runner stand-in that accepts
+// every dispatch, tokens minted as the base application mints them, and waiting for /health.
+import { createHmac, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+
+/** A runner that accepts every job; `onJobs(jobs)` sees each dispatch. Resolves once listening. */
+export async function startRunnerStub(port, onJobs) {
+  const stub = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      let jobs = [];
+      try {
+        const parsed = JSON.parse(body);
+        jobs = parsed.jobs ?? [parsed];
+      } catch {}
+      onJobs(jobs);
+      if (req.url === "/v1/job-batches") {
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ results: jobs.map((j) => ({ job_id: j.job_id, outcome: "accepted" })), retry_after_seconds: 5 }));
+      } else res.writeHead(202, { "Content-Type": "application/json" }).end('{"accepted":true}');
+    });
+  });
+  await new Promise((r) => stub.listen(port, "127.0.0.1", r));
+  return stub;
+}
+
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+
+/** An HS256 token for a new user of `orgId`, as the base application's create_premium_token makes it. */
+export function mintToken(secret, orgId, { ttlSeconds = 86400, email = `user-${orgId.slice(0, 8)}@example.com` } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: randomUUID(), org_id: orgId, email, is_admin: true, exp: now + ttlSeconds, iat: now })}`;
+  return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+}
+
+/** Waits up to `ms` for a local server's /health; true once it answers. */
+export async function waitHealthy(server, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(`${server}/health`)).ok) return true;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
