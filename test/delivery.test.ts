@@ -99,4 +99,26 @@ describe("the ledger delivers its own outbox", () => {
     expect(rows.results.map((r) => r.id).sort()).toEqual([...ids].sort());
     expect(await eventCount(org.orgId, "hold_placed")).toBe(4);
   });
+
+  it("queues again, on its own timer, a job whose dispatch message no consumer ever saw", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const [id] = await submitN(org.token, 1);
+    await until(async () => (await jobCount(org.orgId)) === 1 && (await org.ledger.undelivered(org.orgId)).jobs.length === 0);
+    // As if the message had been lost with the queue's process: never attempted by a consumer.
+    await env.DB.prepare("UPDATE analysis_jobs SET dispatch_attempts = 0, dispatched_at = NULL WHERE id = ?").bind(id).run();
+    const sends = await recordQueueSends(org.ledger);
+    const checkDue = await runInDurableObject(org.ledger, (_i: unknown, state: DurableObjectState) => {
+      // The check is due DISPATCH_CHECK_MS after the send; bring it forward rather than wait.
+      state.storage.sql.exec("UPDATE dispatch_watch SET due_at = 0");
+      return state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM dispatch_watch").one().n;
+    });
+    expect(checkDue).toBe(1);
+    await runAlarm(org.ledger);
+    expect(sends.bodies).toEqual([{ job_id: id, organization_id: org.orgId }]);
+    // A job a consumer did attempt is left to the queue's own retries: the watch is forgotten.
+    await env.DB.prepare("UPDATE analysis_jobs SET dispatch_attempts = 1 WHERE id = ?").bind(id).run();
+    await runInDurableObject(org.ledger, (_i: unknown, state: DurableObjectState) => void state.storage.sql.exec("UPDATE dispatch_watch SET due_at = 0"));
+    await runAlarm(org.ledger);
+    expect(sends.bodies).toHaveLength(1);
+  });
 });

@@ -5,9 +5,10 @@
 //
 // Runs its own `wrangler dev` (fresh state on tmpfs) and a runner stand-in that records every job
 // it is sent; needs nothing else. Prints what it saw; exits non-zero on any missing or doubled job.
-// `npm run e2e:crash`; not yet part of `npm run e2e`: local Queues keep their messages in memory,
-// so dispatch messages sent just before the kill are lost with the process, and those jobs wait in
-// D1 for the sweep, which `wrangler dev` never runs (issue #15: timers that need no request).
+// Local Queues keep their messages in memory, so dispatch messages sent just before the kill are
+// lost with the process: the ledger objects' dispatch check (ledger/delivery.ts) queues those jobs
+// again on its own timer. A job the runner already had is answered as a duplicate, as the real
+// runner answers it, so it runs once.
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -28,10 +29,13 @@ const vars = Object.fromEntries(
 );
 const { check, done } = checks();
 
-// The runner stand-in: accepts every job and counts how often each arrived.
+// The runner stand-in: counts how often each job arrived and how often it was accepted to run
+// (a repeated job id is answered as a duplicate, as the real runner answers it).
 const received = new Map();
-const stub = await startRunnerStub(STUB_PORT, (jobs) => {
+const runs = new Map();
+const stub = await startRunnerStub(STUB_PORT, (jobs, accepted) => {
   for (const j of jobs) received.set(j.job_id, (received.get(j.job_id) ?? 0) + 1);
+  for (const id of accepted) runs.set(id, (runs.get(id) ?? 0) + 1);
 });
 
 spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore", env: { ...process.env, CI: "1" } });
@@ -101,10 +105,11 @@ check("the Worker starts again on the same state", await healthy());
 const deadline = Date.now() + 60_000;
 while (Date.now() < deadline && [...admitted].some((id) => !received.has(id))) await new Promise((r) => setTimeout(r, 250));
 const missing = [...admitted].filter((id) => !received.has(id));
-const doubled = [...received].filter(([, n]) => n > 1);
-console.log(`after the restart: ${admitted.size - missing.length}/${admitted.size} admitted jobs reached the runner; ${doubled.length} arrived more than once`);
+const doubled = [...runs].filter(([, n]) => n > 1);
+const redelivered = [...received].filter(([, n]) => n > 1).length;
+console.log(`after the restart: ${admitted.size - missing.length}/${admitted.size} admitted jobs reached the runner; ${redelivered} were sent more than once (answered as duplicates), ${doubled.length} run twice`);
 check("every job answered 201 reached the runner, with no request after the restart", missing.length === 0, `missing ${missing.length}: ${missing.slice(0, 3).join(", ")}`);
-check("no job reached the runner twice", doubled.length === 0, JSON.stringify(doubled.slice(0, 3)));
+check("the runner ran every job exactly once", doubled.length === 0 && [...admitted].every((id) => runs.get(id) === 1), JSON.stringify(doubled.slice(0, 3)));
 const d1 = spawnSync("wrangler", ["d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", "SELECT id FROM analysis_jobs"], { encoding: "utf8", env: { ...process.env, CI: "1" } });
 const rows = (() => {
   try {

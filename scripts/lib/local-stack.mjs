@@ -3,8 +3,13 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 
-/** A runner that accepts every job; `onJobs(jobs)` sees each dispatch. Resolves once listening. */
+/**
+ * A runner that accepts every job, and, as the real runner does, answers a job id it already has
+ * as a duplicate instead of running it again. `onJobs(jobs, accepted)` sees each dispatch and the
+ * ids it accepted. Resolves once listening.
+ */
 export async function startRunnerStub(port, onJobs) {
+  const seen = new Set();
   const stub = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -14,10 +19,15 @@ export async function startRunnerStub(port, onJobs) {
         const parsed = JSON.parse(body);
         jobs = parsed.jobs ?? [parsed];
       } catch {}
-      onJobs(jobs);
+      const outcomes = jobs.map((j) => {
+        const outcome = seen.has(j.job_id) ? "duplicate" : "accepted";
+        seen.add(j.job_id);
+        return { job_id: j.job_id, outcome };
+      });
+      onJobs(jobs, new Set(outcomes.filter((o) => o.outcome === "accepted").map((o) => o.job_id)));
       if (req.url === "/v1/job-batches") {
-        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ results: jobs.map((j) => ({ job_id: j.job_id, outcome: "accepted" })), retry_after_seconds: 5 }));
-      } else res.writeHead(202, { "Content-Type": "application/json" }).end('{"accepted":true}');
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ results: outcomes, retry_after_seconds: 5 }));
+      } else res.writeHead(202, { "Content-Type": "application/json" }).end(JSON.stringify(outcomes[0]?.outcome === "duplicate" ? { accepted: false, duplicate: true } : { accepted: true }));
     });
   });
   await new Promise((r) => stub.listen(port, "127.0.0.1", r));

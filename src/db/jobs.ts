@@ -218,6 +218,19 @@ export async function undispatchedJobs(db: Database, beforeIso: string, limit = 
     .limit(limit);
 }
 
+/**
+ * Of these jobs, those no dispatch consumer has ever attempted (queued, zero attempts): their
+ * queue message was lost. A job the consumer tried and the runner refused is the queue's to retry.
+ */
+export async function neverDispatched(d1: D1Database, jobIds: string[]): Promise<string[]> {
+  if (!jobIds.length) return [];
+  const { results } = await d1
+    .prepare("SELECT id FROM analysis_jobs WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND dispatch_attempts = 0")
+    .bind(JSON.stringify(jobIds))
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
 /** Records a runner nonce; false if it was seen before (a replayed request). */
 export async function claimNonce(db: Database, nonce: string, expiresAt: number): Promise<boolean> {
   const rows = await db.insert(schema.runnerNonces).values({ nonce, expiresAt }).onConflictDoNothing().returning({ nonce: schema.runnerNonces.nonce });

@@ -20,7 +20,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AccountView, AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, LedgerEntry, PlanChange, SettleRequest, VoidRequest } from "./interface.js";
 import type { NewJobRecord } from "../db/jobs.js";
 import { decideAdmission } from "./admission.js";
-import { deliverOutbox } from "./delivery.js";
+import { checkDispatch, deliverOutbox } from "./delivery.js";
 import * as ops from "./operations.js";
 import { accountView, entryView } from "./rows.js";
 import { nextWake, retryDelayMs } from "./schedule.js";
@@ -132,6 +132,7 @@ export class OrgLedger extends DurableObject<Env> {
     });
     try {
       await this.deliverAll();
+      await checkDispatch(this.store, this.env, (fn) => this.tx(fn));
     } catch (err) {
       this.failures++;
       const retryIn = retryDelayMs(this.failures);
@@ -179,7 +180,7 @@ export class OrgLedger extends DurableObject<Env> {
       now: Date.now(),
       undelivered,
       failures: this.failures,
-      holdDeadline: this.store.earliestHoldDeadline(),
+      deadline: minOf(this.store.earliestHoldDeadline(), this.store.earliestDispatchWatch()),
       periodEnd: acct.stripe_managed ? null : acct.period_end,
     });
     if (at === null) return;
@@ -200,4 +201,8 @@ export class OrgLedger extends DurableObject<Env> {
     this.alarmAt = at;
     await this.ctx.storage.setAlarm(at);
   }
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }

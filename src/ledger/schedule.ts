@@ -1,6 +1,6 @@
 /**
  * When the ledger object's one alarm should fire, pure: now while anything is undelivered (unless
- * a failed delivery is backing off), else the earliest pending hold deadline or the period's end.
+ * a failed delivery is backing off), else the earliest hold deadline or dispatch check, or the period's end.
  */
 
 /** A failed delivery is retried after 1 s, 2 s, 4 s … at most 5 minutes. */
@@ -12,12 +12,13 @@ export function nextWake(s: {
   now: number;
   undelivered: boolean;
   failures: number;
-  holdDeadline: number | null;
+  /** The earliest of a pending hold's deadline and a dispatch check. */
+  deadline: number | null;
   periodEnd: number | null;
 }): number | null {
   const candidates: number[] = [];
   if (s.undelivered && s.failures === 0) candidates.push(s.now);
-  if (s.holdDeadline !== null) candidates.push(s.holdDeadline);
+  if (s.deadline !== null) candidates.push(s.deadline);
   if (s.periodEnd !== null) candidates.push(s.periodEnd);
   return candidates.length ? Math.min(...candidates) : null;
 }

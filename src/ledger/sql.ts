@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 3;
+export const LEDGER_SCHEMA_VERSION = 4;
 
 /*
  * Version 2 writes fewer pages per admission (9.9 → 5.8 SQLite pages per admission commit, measured
@@ -20,6 +20,9 @@ export const LEDGER_SCHEMA_VERSION = 3;
  *
  * Version 3: the object delivers its own outbox right after each commit (no drain intervals to
  * remember), and `entries.mirrored` has one meaning: 1 once the entry is in D1.
+ *
+ * Version 4: dispatch_watch — jobs delivered to the queue whose dispatch the object checks once
+ * (a message lost with the queue's process leaves a job queued in D1 that no consumer ever saw).
  */
 const ENTRIES = `(
     seq INTEGER PRIMARY KEY,
@@ -96,6 +99,7 @@ export const LEDGER_SCHEMA = [
   )`,
   `CREATE TABLE IF NOT EXISTS ops (op_id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS job_outbox ${JOB_OUTBOX}`,
+  `CREATE TABLE IF NOT EXISTS dispatch_watch (job_id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, due_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS ledger_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
   `INSERT OR REPLACE INTO ledger_schema (id, version) VALUES (1, ${LEDGER_SCHEMA_VERSION})`,
 ];

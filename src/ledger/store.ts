@@ -311,6 +311,29 @@ export class LedgerStore {
     );
   }
 
+  /** Jobs just queued for dispatch, to check at `dueAt` that a consumer took them. */
+  watchDispatch(jobs: { id: string; organizationId: string }[], dueAt: number): void {
+    for (const j of jobs) {
+      this.sql.exec("INSERT OR REPLACE INTO dispatch_watch (job_id, organization_id, due_at) VALUES (?, ?, ?)", j.id, j.organizationId, dueAt);
+    }
+  }
+
+  dueDispatchWatches(now: number, limit: number): { job_id: string; organization_id: string; checks: number }[] {
+    return this.sql
+      .exec<{ job_id: string; organization_id: string; checks: number }>("SELECT job_id, organization_id, checks FROM dispatch_watch WHERE due_at <= ? ORDER BY due_at LIMIT ?", now, limit)
+      .toArray();
+  }
+
+  /** Forgets watches (their jobs were dispatched, or checked often enough), re-arms the rest. */
+  settleDispatchWatches(done: string[], again: string[], dueAt: number): void {
+    for (const id of done) this.sql.exec("DELETE FROM dispatch_watch WHERE job_id = ?", id);
+    for (const id of again) this.sql.exec("UPDATE dispatch_watch SET due_at = ?, checks = checks + 1 WHERE job_id = ?", dueAt, id);
+  }
+
+  earliestDispatchWatch(): number | null {
+    return this.sql.exec<{ d: number | null }>("SELECT MIN(due_at) AS d FROM dispatch_watch").one().d;
+  }
+
   /** A delivered round: its jobs leave the outbox, its entries are marked as in D1. */
   markDelivered(throughJobSeq: number | null, throughEntrySeq: number | null): void {
     if (throughJobSeq !== null) this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", throughJobSeq);
