@@ -20,7 +20,7 @@ const JOB_BATCH = 100;
  * How long after queueing a job the object checks that a consumer took it, and how often it
  * re-sends one that none did before it leaves the job to the cron sweep.
  */
-export const DISPATCH_CHECK_MS = 20_000;
+const DISPATCH_CHECK_MS = 20_000;
 const DISPATCH_CHECKS = 5;
 
 export async function deliverOutbox(
