@@ -225,7 +225,9 @@ export async function undispatchedJobs(db: Database, beforeIso: string, limit = 
 export async function neverDispatched(d1: D1Database, jobIds: string[]): Promise<string[]> {
   if (!jobIds.length) return [];
   const { results } = await d1
-    .prepare("SELECT id FROM analysis_jobs WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND dispatch_attempts = 0")
+    // By primary key from the list (the `+` keeps SQLite off the status index, which would scan
+    // every queued job of every organization).
+    .prepare("SELECT j.id FROM json_each(?) AS w JOIN analysis_jobs AS j ON j.id = w.value WHERE +j.status = 'queued' AND j.dispatch_attempts = 0")
     .bind(JSON.stringify(jobIds))
     .all<{ id: string }>();
   return results.map((r) => r.id);
