@@ -25,8 +25,7 @@
 // section does not affect it (an earlier version of this bench toggled that and saw no difference).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { randomUUID } from "node:crypto";
-import { mintToken, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, newOrganization, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 
@@ -38,7 +37,7 @@ const base = `http://127.0.0.1:${PORT}`;
 // Local D1 / Durable Object state on tmpfs when available: production storage is not this disk.
 const stateDir = (prefix) => mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), prefix));
 const state = stateDir("vexxy-bench-");
-const vars = Object.fromEntries(readFileSync(".dev.vars.example", "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+const vars = devVars();
 
 function need(cmd) {
   if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
@@ -74,19 +73,7 @@ const healthy = (server) => waitHealthy(server);
 await healthy(base);
 
 // --- organizations: tokens as the base app mints them; enterprise so every admission succeeds --
-const token = (orgId) => mintToken(vars.JWT_SECRET_KEY, orgId, { email: `bench-${orgId.slice(0, 8)}@example.com` });
-async function makeOrg(tier) {
-  const orgId = randomUUID();
-  const t = token(orgId);
-  await fetch(`${base}/api/v1/billing/subscription`, { headers: { Authorization: `Bearer ${t}` } });
-  const r = await fetch(`${base}/internal/v1/ops/organizations/${orgId}/plan`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${vars.OPERATOR_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ tier, reason: "benchmark" }),
-  });
-  if (!r.ok) throw new Error(`ops plan: ${r.status} ${await r.text()}`);
-  return t;
-}
+const makeOrg = (tier) => newOrganization(base, vars, tier, { reason: "benchmark", email: (id) => `bench-${id.slice(0, 8)}@example.com` });
 const single = await makeOrg("enterprise");
 const many = [];
 for (let i = 0; i < 100; i++) many.push(await makeOrg("enterprise"));

@@ -10,23 +10,17 @@
 // again on its own timer. A job the runner already had is answered as a duplicate, as the real
 // runner answers it, so it runs once.
 import { spawn, spawnSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
-import { mintToken, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, newOrganization, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
 
 const PORT = Number(process.env.CRASH_PORT ?? 8301);
 const STUB_PORT = PORT + 1;
 const base = `http://127.0.0.1:${PORT}`;
 const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-crash-"));
-const vars = Object.fromEntries(
-  readFileSync(".dev.vars.example", "utf8")
-    .split("\n")
-    .filter((l) => /^[A-Z_]+=/.test(l))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-);
+const vars = devVars();
 const { check, done } = checks();
 
 // The runner stand-in: counts how often each job arrived and how often it was accepted to run
@@ -60,21 +54,12 @@ process.on("exit", () => {
 });
 check("the Worker starts", await healthy());
 
-const token = (orgId) => mintToken(vars.JWT_SECRET_KEY, orgId, { ttlSeconds: 3600, email: `crash-${orgId.slice(0, 8)}@example.com` });
 // Ten organizations on the unmetered tier, so the burst is never refused for credits or quota.
 const orgs = [];
 for (let i = 0; i < 10; i++) {
-  const orgId = randomUUID();
-  const t = token(orgId);
-  await fetch(`${base}/api/v1/billing/subscription`, { headers: { Authorization: `Bearer ${t}` } });
-  const r = await fetch(`${base}/internal/v1/ops/organizations/${orgId}/plan`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${vars.OPERATOR_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ tier: "enterprise", reason: "crash test" }),
-  });
-  check(`organization ${i + 1} on enterprise`, r.ok, await r.text());
-  orgs.push(t);
+  orgs.push(await newOrganization(base, vars, "enterprise", { reason: "crash test", email: (id) => `crash-${id.slice(0, 8)}@example.com` }));
 }
+check("ten organizations on enterprise", orgs.length === 10);
 
 // The burst: 16 submitters in parallel; the Worker is killed 1.5 s in, mid-flight.
 const admitted = new Set();

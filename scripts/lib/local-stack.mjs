@@ -1,6 +1,7 @@
 // What the bench and the crash test share about a local Worker: a runner stand-in that accepts
 // every dispatch, tokens minted as the base application mints them, and waiting for /health.
 import { createHmac, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
 /**
@@ -53,4 +54,31 @@ export async function waitHealthy(server, ms = 60_000) {
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
+}
+
+/** The development settings (`.dev.vars.example`) the local Worker runs with, as an object. */
+export function devVars() {
+  return Object.fromEntries(
+    readFileSync(".dev.vars.example", "utf8")
+      .split("\n")
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+/**
+ * A new organization on `tier`: provisioned by its first token, then moved by the operator route.
+ * Returns its token, or throws with the route's answer.
+ */
+export async function newOrganization(server, vars, tier, { reason, email } = {}) {
+  const orgId = randomUUID();
+  const token = mintToken(vars.JWT_SECRET_KEY, orgId, { ttlSeconds: 3600, ...(email ? { email: email(orgId) } : {}) });
+  await fetch(`${server}/api/v1/billing/subscription`, { headers: { Authorization: `Bearer ${token}` } });
+  const r = await fetch(`${server}/internal/v1/ops/organizations/${orgId}/plan`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${vars.OPERATOR_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ tier, reason: reason ?? "local stack" }),
+  });
+  if (!r.ok) throw new Error(`ops plan: ${r.status} ${await r.text()}`);
+  return token;
 }

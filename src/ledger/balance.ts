@@ -37,8 +37,9 @@ export function applyEntry(p: Pools, e: Pick<EntryInput, "type" | "grant" | "pur
 
 /** A settlement's cost, clamped to the hold on metered plans, drawn from the grant first. */
 export function settlementParts(requested: number, holdAmount: number, grantRemaining: number, metered: boolean): { cost: number; grant: number; purchased: number } {
-  // The ledger's clamp (lib/cost.ts): never more than the hold; on a metered plan a 0 hold allows 0.
-  const cost = metered ? Math.min(clampToHold(requested, holdAmount), holdAmount) : clampToHold(requested, 0);
+  // The ledger's clamp (lib/cost.ts): a metered plan never pays more than its hold, even a 0 hold.
+  const whole = clampToHold(requested, 0);
+  const cost = metered ? Math.min(whole, holdAmount) : whole;
   if (!metered) return { cost, grant: 0, purchased: 0 };
   const grant = Math.min(cost, grantRemaining);
   return { cost, grant, purchased: cost - grant };

@@ -126,6 +126,7 @@ export async function findJob(env: Env, db: Database, orgId: string, jobId: stri
   const row = await getJob(db, orgId, jobId);
   if (row) return row;
   const held = (await undeliveredJobs(env, orgId)).find((j) => j.id === jobId);
+  // Not held any more: it may have been delivered between the two reads.
   return held ?? (await getJob(db, orgId, jobId));
 }
 
