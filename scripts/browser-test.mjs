@@ -2,7 +2,7 @@
 // local D1/Durable Objects in a temp dir) and the fake Stripe API (test/support/fake-stripe) on node:http.
 // Walk: sign in → overview (Free) → Plans → Upgrade → fake Checkout → Pay → success page → the webhooks
 // Stripe would send, signed with the SDK's test-header generator → overview shows Professional and its
-// limits; then a credit pack the same way, a hand-off link, and a member's read-only view. Screenshots of
+// limits; then a credit pack the same way, a sign-in link, and a member's read-only view. Screenshots of
 // every page go to test-artifacts/browser/. Exits non-zero on the first failed expectation.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -198,9 +198,9 @@ try {
   await page.waitForURL(/\/p\/session\/bps_/);
   check(page.url().startsWith(`${fakeServer.url}/p/session/`), "the portal button leads to the (fake) Stripe customer portal");
 
-  // 5. A hand-off link from the base application, for a member of the same organization.
+  // 5. A sign-in link from the base application, for a member of the same organization.
   const now = Math.floor(Date.now() / 1000);
-  const handoff = await new SignJWT({ org_id: admin.organization_id, email: `member-${now}@example.com`, is_admin: false, jti: crypto.randomUUID() })
+  const signInToken = await new SignJWT({ org_id: admin.organization_id, email: `member-${now}@example.com`, is_admin: false, jti: crypto.randomUUID() })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(crypto.randomUUID())
     .setIssuedAt(now)
@@ -208,16 +208,16 @@ try {
     .sign(new TextEncoder().encode(vars.JWT_SECRET_KEY));
   const memberContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const member = await memberContext.newPage();
-  await member.goto(`${base}/billing/subscribe?handoff=${handoff}`);
-  check(member.url() === `${base}/billing/subscribe`, "a hand-off link signs in and is removed from the URL");
+  await member.goto(`${base}/billing/subscribe?sign_in_token=${signInToken}`);
+  check(member.url() === `${base}/billing/subscribe`, "a sign-in link signs in and is removed from the URL");
   check((await member.getByText("read-only").count()) > 0, "a member sees the read-only view");
   // The organization is on Professional now: Starter (downgrade) and Enterprise (upgrade) are offered, disabled.
   check((await member.getByRole("button", { name: /admins only/ }).count()) === 2, "a member's plan buttons are disabled");
   await member.screenshot({ path: join(ARTIFACTS, "10-member-plans.png"), fullPage: true });
   const reuse = await memberContext.newPage();
-  const second = await reuse.goto(`${base}/billing?handoff=${handoff}`);
-  check(second?.status() === 401, "the same hand-off link is refused the second time");
-  await reuse.screenshot({ path: join(ARTIFACTS, "11-handoff-reused.png"), fullPage: true });
+  const second = await reuse.goto(`${base}/billing?sign_in_token=${signInToken}`);
+  check(second?.status() === 401, "the same sign-in link is refused the second time");
+  await reuse.screenshot({ path: join(ARTIFACTS, "11-sign-in-link-reused.png"), fullPage: true });
 
   await page.goto(`${base}/billing/cancel?return_to=${encodeURIComponent("http://localhost:8000/settings")}`);
   check((await page.getByRole("link", { name: "Back to VEXxy" }).getAttribute("href")) === "http://localhost:8000/settings", "cancel page leads back to an allowed origin");

@@ -6,7 +6,7 @@
  *   subscriptions, billing_events db/mirror.ts (a ledger object's delivery)
  *   analysis_jobs, runner_nonces  db/jobs.ts (the job state machine; deliveries use its insert)
  *   processed_stripe_events       db/stripe-events.ts
- *   used_handoff_tokens           db/handoff.ts
+ *   used_sign_in_tokens           db/sign-in-tokens.ts
  * Check: git grep -nE "\.(insert|update|delete)\(schema\.|INSERT INTO|DELETE FROM" -- src ':!src/db' ':!src/ledger/store.ts' ':!src/ledger/sql.ts'
  */
 import { sqliteTable, text, integer, real } from "drizzle-orm/sqlite-core";
@@ -138,8 +138,8 @@ export { JOB_STATUSES, type JobStatus } from "../lib/job-status.js";
 export type BillingState = "held" | "to_settle" | "to_void" | "settled" | "voided";
 export type JobRow = typeof analysisJobs.$inferSelect;
 
-/** Hand-off token ids already exchanged for a billing-page session (migrations/0003). */
-export const usedHandoffTokens = sqliteTable("used_handoff_tokens", {
+/** Sign-in link token ids already exchanged for a billing-page session (migrations/0003). */
+export const usedSignInTokens = sqliteTable("used_sign_in_tokens", {
   jti: text("jti").primaryKey(),
   organizationId: text("organization_id").notNull(),
   expiresAt: text("expires_at").notNull(),

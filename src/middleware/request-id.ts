@@ -15,7 +15,7 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   } finally {
     c.res.headers.set("X-Request-ID", id);
     // Workers observability records every invocation; log here only what needs a second look.
-    // Path only: query strings may carry one-time hand-off tokens.
+    // Path only: query strings may carry one-time sign-in link tokens.
     const duration = Date.now() - started;
     if (c.res.status >= 500 || duration > 2000) log(c.res.status >= 500 ? "error" : "warn", "request", {
       request_id: id,

@@ -1,6 +1,6 @@
 /**
  * The billing pages (/billing/*): server-rendered, signed-in through a session cookie (password login
- * or a single-use hand-off link from the base application). Every form POST checks the Origin and a
+ * or a single-use sign-in link from the base application). Every form POST checks the Origin and a
  * per-session CSRF token. Members see a read-only view; only admins may buy or change plans.
  */
 import { Hono, type Context } from "hono";
@@ -15,7 +15,7 @@ import { verifyPremiumToken } from "../services/identity/tokens.js";
 import { provisionIdentity } from "../services/identity/provision.js";
 import { stripeClient } from "../services/stripe/client.js";
 import { openPortal, paidTiers, purchaseCredits, purchaseTier } from "../services/stripe/checkout.js";
-import { exchangeHandoff } from "../services/sessions/handoff.js";
+import { exchangeSignInLink } from "../services/sessions/signInLink.js";
 import { safeReturnTo } from "../services/sessions/returnTo.js";
 import { SESSION_COOKIE, cookieOptions, createSession, randomToken, readSession, sameToken, type Session } from "../services/sessions/session.js";
 import { TIER_NAMES, type TierName } from "../lib/tiers.js";
@@ -32,11 +32,11 @@ export const pageRoutes = new Hono<PageEnv>();
 pageRoutes.use("*", async (c, next) => {
   const config = c.get("config");
   const url = new URL(c.req.url);
-  const handoff = url.searchParams.get("handoff");
-  if (handoff !== null && c.req.method === "GET") {
+  const signInToken = url.searchParams.get("sign_in_token");
+  if (signInToken !== null && c.req.method === "GET") {
     // Exchanged once for the cookie, then removed from the URL (and so from history and Referer).
-    url.searchParams.delete("handoff");
-    const identity = await exchangeHandoff(c.env.DB, handoff, config);
+    url.searchParams.delete("sign_in_token");
+    const identity = await exchangeSignInLink(c.env.DB, signInToken, config);
     await provisionIdentity(c.env.DB, identity);
     const { token } = await createSession(identity, config);
     setCookie(c, SESSION_COOKIE, token, cookieOptions(config));

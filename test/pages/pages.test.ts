@@ -1,9 +1,9 @@
-/** The billing pages: sign-in (password and single-use hand-off), CSRF, read-only members, Stripe redirects. */
+/** The billing pages: sign-in (password and single-use sign-in link), CSRF, read-only members, Stripe redirects. */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { call } from "../support/http.js";
 import { ledgerFor } from "../../src/ledger/client.js";
-import { cookies, csrfOf, handoffToken, page, signIn } from "./support.js";
+import { cookies, csrfOf, signInLinkToken, page, signIn } from "./support.js";
 import { fake, deliverAll } from "../stripe/support.js";
 
 describe("sign-in", () => {
@@ -15,9 +15,9 @@ describe("sign-in", () => {
     }
   });
 
-  it("exchanges a hand-off token once for an HttpOnly SameSite=Lax cookie and removes it from the URL", async () => {
-    const { token } = await handoffToken();
-    const { res } = await page(`/billing/subscribe?return_to=https%3A%2F%2Fvexxy.example.com%2F&handoff=${token}`);
+  it("exchanges a sign-in link token once for an HttpOnly SameSite=Lax cookie and removes it from the URL", async () => {
+    const { token } = await signInLinkToken();
+    const { res } = await page(`/billing/subscribe?return_to=https%3A%2F%2Fvexxy.example.com%2F&sign_in_token=${token}`);
     expect(res.status).toBe(303);
     expect(res.headers.get("Location")).toBe("/billing/subscribe?return_to=https%3A%2F%2Fvexxy.example.com%2F");
     const set = res.headers.getSetCookie().find((l) => l.startsWith("vexxy_billing_session="))!;
@@ -29,20 +29,20 @@ describe("sign-in", () => {
     expect(ok.status).toBe(200);
     expect(html).toContain("Current plan");
 
-    const again = await page(`/billing?handoff=${token}`);
+    const again = await page(`/billing?sign_in_token=${token}`);
     expect(again.res.status).toBe(401);
     expect(again.html).toContain("already used");
   });
 
-  it("refuses hand-off tokens without a jti, long-lived ones, and forged ones", async () => {
+  it("refuses sign-in link tokens without a jti, long-lived ones, and forged ones", async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const over of [{ jti: undefined }, { exp: now + 24 * 3600 }]) {
-      const { token } = await handoffToken(over);
-      expect((await page(`/billing?handoff=${token}`)).res.status).toBe(401);
+      const { token } = await signInLinkToken(over);
+      expect((await page(`/billing?sign_in_token=${token}`)).res.status).toBe(401);
     }
-    const { token } = await handoffToken();
+    const { token } = await signInLinkToken();
     const forged = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
-    expect((await page(`/billing?handoff=${forged}`)).res.status).toBe(401);
+    expect((await page(`/billing?sign_in_token=${forged}`)).res.status).toBe(401);
     expect((await page("/billing", { cookie: "vexxy_billing_session=eyJhbGciOiJIUzI1NiJ9.e30.x" })).res.status).toBe(303);
   });
 

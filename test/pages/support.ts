@@ -37,17 +37,17 @@ export function cookies(res: Response, prior = ""): string {
 
 export const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
 
-/** A hand-off token as the base application would mint it: the premium token's claims + jti, 2 minutes. */
-export async function handoffToken(over: Partial<Claims> = {}) {
+/** A sign-in link token as the base application would mint it: the premium token's claims + jti, 2 minutes. */
+export async function signInLinkToken(over: Partial<Claims> = {}) {
   const now = Math.floor(Date.now() / 1000);
   const claims = premiumClaims({ is_admin: true, iat: now, exp: now + 120, jti: crypto.randomUUID(), ...over });
   return { token: await signHs256(claims), claims };
 }
 
-/** Signs in through a hand-off link; returns the session cookie and the identity. */
+/** Signs in through a sign-in link; returns the session cookie and the identity. */
 export async function signIn(over: Partial<Claims> = {}) {
-  const { token, claims } = await handoffToken(over);
-  const { res } = await page(`/billing?handoff=${token}`);
-  if (res.status !== 303) throw new Error(`hand-off failed: ${res.status}`);
+  const { token, claims } = await signInLinkToken(over);
+  const { res } = await page(`/billing?sign_in_token=${token}`);
+  if (res.status !== 303) throw new Error(`sign-in link failed: ${res.status}`);
   return { cookie: cookies(res), orgId: claims.org_id as string, claims };
 }
