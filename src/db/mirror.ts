@@ -21,11 +21,20 @@ const SUBSCRIPTION_COLUMNS = [
 ] as const;
 const SUBSCRIPTION_UPDATED = SUBSCRIPTION_COLUMNS.filter((c) => c !== "id" && c !== "organization_id" && c !== "created_at");
 
-/** One delivery round of one ledger object, atomically: jobs first (their entries name them). */
-export async function deliverLedger(d1: D1Database, account: AccountView, jobs: NewJobRecord[], entries: LedgerEntry[]): Promise<void> {
+/**
+ * One delivery round of one ledger object, atomically: the organization row when the object has not
+ * yet made sure of it, then jobs (their entries name them), entries and the account snapshot.
+ */
+export async function deliverLedger(
+  d1: D1Database,
+  account: AccountView,
+  jobs: NewJobRecord[],
+  entries: LedgerEntry[],
+  ensureOrganization: boolean,
+): Promise<void> {
   const org = account.organization_id;
   await d1.batch([
-    missingOrganizationsStatement(d1, [{ id: account.organization_id, createdAt: account.created_at }]),
+    ...(ensureOrganization ? [missingOrganizationsStatement(d1, [{ id: account.organization_id, createdAt: account.created_at }])] : []),
     ...(jobs.length ? [newJobsStatement(d1, jobs)] : []),
     ...(entries.length ? [entryRows(d1, entries.map((entry) => ({ org, entry })))] : []),
     ...snapshotStatements(d1, [account]),

@@ -22,11 +22,22 @@ const JOB_BATCH = 100;
  */
 const DISPATCH_CHECK_MS = 20_000;
 const DISPATCH_CHECKS = 5;
+/**
+ * Check times are rounded up to this grid, so the jobs an object queues within one step share one
+ * check (one alarm, one D1 read) rather than one each: checks come 20–30 s after queueing.
+ */
+const DISPATCH_CHECK_STEP_MS = 10_000;
+
+function checkDueAt(now: number): number {
+  return Math.ceil((now + DISPATCH_CHECK_MS) / DISPATCH_CHECK_STEP_MS) * DISPATCH_CHECK_STEP_MS;
+}
 
 export async function deliverOutbox(
   store: LedgerStore,
   env: Pick<Env, "DB" | "ANALYSIS_QUEUE">,
   transaction: (fn: () => void) => void,
+  /** Whether this object has already made sure D1 has its organization row (then the batch skips it). */
+  organizationInD1 = false,
 ): Promise<number> {
   let total = 0;
   for (;;) {
@@ -34,13 +45,14 @@ export async function deliverOutbox(
     const entries = store.undeliveredEntries(ENTRY_BATCH);
     if (jobs.length === 0 && entries.length === 0) return total;
     const records = jobs.map((j) => j.record);
-    await deliverLedger(env.DB, accountView(store.account()!), records, entries.map(entryView));
+    await deliverLedger(env.DB, accountView(store.account()!), records, entries.map(entryView), !organizationInD1);
+    organizationInD1 = true;
     if (records.length) {
       await env.ANALYSIS_QUEUE.sendBatch(records.map((j) => ({ body: { job_id: j.id, organization_id: j.organizationId } satisfies DispatchMessage })));
     }
     transaction(() => {
       store.markDelivered(jobs.at(-1)?.seq ?? null, entries.at(-1)?.seq ?? null);
-      store.watchDispatch(records, Date.now() + DISPATCH_CHECK_MS);
+      store.watchDispatch(records, checkDueAt(Date.now()));
     });
     total += records.length + entries.length;
   }
@@ -65,6 +77,6 @@ export async function checkDispatch(
   }
   const again = resend.filter((w) => w.checks + 1 < DISPATCH_CHECKS).map((w) => w.job_id);
   const done = due.map((w) => w.job_id).filter((id) => !again.includes(id));
-  transaction(() => store.settleDispatchWatches(done, again, Date.now() + DISPATCH_CHECK_MS));
+  transaction(() => store.settleDispatchWatches(done, again, checkDueAt(Date.now())));
   return resend.length;
 }

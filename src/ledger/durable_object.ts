@@ -34,6 +34,8 @@ export class OrgLedger extends DurableObject<Env> {
   /** The delivery under way (deliveries never overlap), and how many in a row have failed. */
   private delivering: Promise<number> | null = null;
   private failures = 0;
+  /** Set once a delivery has written this organization's row to D1 (later rounds skip that statement). */
+  private organizationInD1 = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -157,8 +159,12 @@ export class OrgLedger extends DurableObject<Env> {
   }
 
   private deliverAll(): Promise<number> {
-    this.delivering ??= deliverOutbox(this.store, this.env, (fn) => this.tx(fn))
-      .then((n) => ((this.failures = 0), n))
+    this.delivering ??= deliverOutbox(this.store, this.env, (fn) => this.tx(fn), this.organizationInD1)
+      .then((n) => {
+        this.failures = 0;
+        if (n > 0) this.organizationInD1 = true;
+        return n;
+      })
       .finally(() => {
         this.delivering = null;
       });
