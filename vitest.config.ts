@@ -20,6 +20,8 @@ export default defineConfig(async () => ({
           STRIPE_API_BASE: FAKE_STRIPE_BASE,
           ENVIRONMENT: "test",
           RUNNER_URL: "http://127.0.0.1:9",
+          // As development sets it (locally built images), plus one private registry an operator trusts.
+          RUNNER_ALLOWED_REGISTRIES: "localhost, 10.0.0.5:5000",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
         outboundService: async (request: Request) => {

@@ -73,6 +73,7 @@ if (withRunner) {
   run("sandbox-runner", "npm", ["-w", "sandbox-runner", "start"], {
     RUNNER_PORT: runnerPort,
     RUNNER_SECRET: vars.RUNNER_SECRET,
+    RUNNER_ALLOWED_REGISTRIES: vars.RUNNER_ALLOWED_REGISTRIES ?? "",
     WORKER_URL: `http://127.0.0.1:${port}`,
   });
 }

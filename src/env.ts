@@ -2,6 +2,7 @@
  * Configuration, validated once per isolate (Workers have no start-up hook: the first request
  * validates, every later one reuses the result) with a clear error naming what is wrong.
  */
+import { parseAllowedRegistries } from "@vexxy/contract";
 import { z } from "zod";
 import type { RequestContext } from "./services/identity/context.js";
 import type { Database } from "./db/client.js";
@@ -79,6 +80,22 @@ const ConfigSchema = z
     STRIPE_PRICE_ENTERPRISE: stripePrice("STRIPE_PRICE_ENTERPRISE"),
     /** Credit packs for sale, JSON: [{"id":"pack_1000","credits":1000,"price":"price_…","amount_cents":10000}]. */
     STRIPE_CREDIT_PACKS: creditPacks,
+    /**
+     * Registries a job may name although the egress policy refuses their address or name
+     * (comma-separated host[:port]; contract/src/egress.ts). Development sets `localhost` for its
+     * locally built images; the runner has its own copy of the same setting.
+     */
+    RUNNER_ALLOWED_REGISTRIES: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        try {
+          return parseAllowedRegistries(s);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** Origins the billing pages may send people back to (return_to); CORS_ALLOWED_ORIGINS are allowed too. */
     BILLING_RETURN_ORIGINS: csv,
   })

@@ -122,6 +122,34 @@ describe("POST /api/v1/analysis/submit", () => {
       expect((await call("/api/v1/analysis/submit", { token: org.token, body: submission({ image_ref: ref }) })).status, ref).toBe(201);
     }
   });
+
+  it("refuses registries on internal addresses with 400 naming image_ref, unless RUNNER_ALLOWED_REGISTRIES lists them", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const refused = [
+      "127.0.0.1:8002/app:1", // the runner's own port
+      "169.254.169.254/latest/meta-data:x", // cloud metadata
+      "[::1]:5000/app",
+      "[::ffff:127.0.0.1]:5000/app",
+      "[fd00:ec2::254]/app",
+      "0x7f.0.0.1:5000/app", // another spelling of 127.0.0.1
+      "2130706433:5000/app", // and another
+      "10.0.0.5/app", // allowed only on port 5000
+      "10.0.0.6:5000/app",
+      "192.168.1.10:5000/app",
+      "localhost:5000/app", // only localhost's default port is allowed
+      "registry:5000/app", // single label: resolves through search domains (a cluster's services)
+      "metadata.google.internal/app",
+      "kubernetes.default.svc/app",
+    ];
+    for (const ref of refused) {
+      const err = await expectEnvelope(await call("/api/v1/analysis/submit", { token: org.token, body: submission({ image_ref: ref }) }), 400, "VALIDATION_ERROR");
+      expect(err.details.fields.map((f: { field: string }) => f.field), ref).toEqual(["image_ref"]);
+    }
+    for (const ref of ["10.0.0.5:5000/team/app:1", "localhost/app:dev", "registry.example.com/app"]) {
+      expect((await call("/api/v1/analysis/submit", { token: org.token, body: submission({ image_ref: ref }) })).status, ref).toBe(201);
+    }
+    expect((await account(org.orgId)).current_period_analyses).toBe(3);
+  });
 });
 
 describe("the ledger delivers admitted jobs; until then readers get them from it", () => {

@@ -2,6 +2,7 @@
  * Runner configuration, read from the environment and validated once at start. Everything else
  * receives the parsed `RunnerConfig` object; nothing reads process.env deep inside.
  */
+import { parseAllowedRegistries } from "@vexxy/contract";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -41,6 +42,8 @@ const EnvSchema = z.object({
   RUNNER_PROBER_IMAGE: optionalText,
   /** Comma-separated directories of OCI layouts/archives the podman driver loads pinned images from. */
   RUNNER_IMAGE_SOURCES: optionalText,
+  /** Registries a pull may reach although the egress policy refuses them (host[:port], comma-separated). */
+  RUNNER_ALLOWED_REGISTRIES: optionalText,
   K8S_SANDBOX_NAMESPACE: z.string().min(1).default("vexxy-sandbox"),
   K8S_IN_CLUSTER: bool(false),
 });
@@ -60,6 +63,8 @@ export interface RunnerConfig {
   zapImage?: string;
   proberImage?: string;
   imageSources: string[];
+  /** Normalized host:port keys (@vexxy/contract parseAllowedRegistries). */
+  allowedRegistries: Set<string>;
   kubernetes: { namespace: string; inCluster: boolean };
 }
 
@@ -79,6 +84,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`));
   }
   const e = parsed.data;
+  let allowedRegistries: Set<string>;
+  try {
+    allowedRegistries = parseAllowedRegistries(e.RUNNER_ALLOWED_REGISTRIES);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
   return {
     port: e.RUNNER_PORT,
     host: e.RUNNER_HOST,
@@ -97,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    allowedRegistries,
     kubernetes: { namespace: e.K8S_SANDBOX_NAMESPACE, inCluster: e.K8S_IN_CLUSTER },
   };
 }

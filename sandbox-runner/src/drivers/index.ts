@@ -30,6 +30,10 @@ export async function selectDriver(
       ...(config.zapImage ? { zapImage: config.zapImage } : {}),
       ...(config.proberImage ? { proberImage: config.proberImage } : {}),
       imageSources: config.imageSources,
+      pullPolicy: {
+        allowedRegistries: config.allowedRegistries,
+        onPullError: ({ imageRef, stderr }) => logger.warn("image pull failed", { image_ref: imageRef, podman: stderr }),
+      },
     });
     return {
       driver,

@@ -42,6 +42,7 @@ export function testConfig(overrides: Partial<KubernetesConfig> = {}): Kubernete
     sweepIntervalSeconds: 0,
     orphanGraceSeconds: 300,
     watchRestartMs: 20,
+    allowedRegistries: new Set(),
     ...overrides,
   };
 }
@@ -75,9 +76,14 @@ export async function stopFake(fake: FakeKube): Promise<void> {
   await fake.stop();
 }
 
-export function driverFor(fake: FakeKube, overrides: Partial<KubernetesConfig> = {}): KubernetesDriver {
+/** Stands in for DNS: every registry name is a public address, except those a test maps elsewhere. */
+export function fakeLookup(names: Record<string, string[]> = {}) {
+  return async (host: string) => names[host] ?? ["140.82.112.3"];
+}
+
+export function driverFor(fake: FakeKube, overrides: Partial<KubernetesConfig> = {}, lookup = fakeLookup()): KubernetesDriver {
   const cfg = testConfig({ kubeconfigPath: fake.kubeconfigPath, ...overrides });
-  return new KubernetesDriver(cfg, makeKubeClients(kubeConfigFor(cfg)));
+  return new KubernetesDriver(cfg, makeKubeClients(kubeConfigFor(cfg)), undefined, lookup);
 }
 
 export const role = (p: Obj) => p.metadata.labels?.[LABEL.role];

@@ -13,6 +13,7 @@ import { detectSbomFormat, detectVulnFormat } from "./documentFormats.js";
 import { fetchBaseSbom } from "./fetchBaseSbom.js";
 import { inputKey, putJson } from "./storage.js";
 import { estimateDurationMinutes } from "./estimate.js";
+import { checkRegistryEgress } from "./registryEgress.js";
 
 export interface SubmitResult {
   job: SubmittedJob;
@@ -47,6 +48,7 @@ export async function submitAnalysis({
   bearer: string;
 }): Promise<SubmitResult> {
   const cfg = resolveConfig(input);
+  checkRegistryEgress(input.image_ref, config);
   if (input.sbom && !detectSbomFormat(input.sbom)) {
     throw new ApiError("VALIDATION_ERROR", "sbom is not CycloneDX 1.4–1.6, SPDX 2.3 or Syft JSON", { fields: [{ field: "sbom", message: "unrecognised format" }] });
   }

@@ -2,6 +2,7 @@
  * Kubernetes driver configuration: read once from the environment at start-up and passed in.
  * Nothing in the driver reads process.env.
  */
+import { parseAllowedRegistries } from "@vexxy/contract";
 import { z } from "zod";
 
 const digestPinned = z
@@ -43,6 +44,7 @@ const KubernetesEnvSchema = z.object({
   /** Jobs this much past their own deadline are orphans whoever created them. */
   K8S_ORPHAN_GRACE_SECONDS: seconds.default(300),
   K8S_WATCH_RESTART_MS: seconds.default(1000),
+  RUNNER_ALLOWED_REGISTRIES: z.string().optional(),
 });
 
 export interface KubernetesConfig {
@@ -72,6 +74,8 @@ export interface KubernetesConfig {
   sweepIntervalSeconds: number;
   orphanGraceSeconds: number;
   watchRestartMs: number;
+  /** Registries a job may name although the egress policy refuses them (normalized host:port). */
+  allowedRegistries: Set<string>;
 }
 
 /** Validates the environment once; throws a ZodError naming every bad variable. */
@@ -104,5 +108,6 @@ export function kubernetesConfigFromEnv(env: Record<string, string | undefined>)
     sweepIntervalSeconds: e.K8S_SWEEP_INTERVAL_SECONDS,
     orphanGraceSeconds: e.K8S_ORPHAN_GRACE_SECONDS,
     watchRestartMs: e.K8S_WATCH_RESTART_MS,
+    allowedRegistries: parseAllowedRegistries(e.RUNNER_ALLOWED_REGISTRIES),
   };
 }

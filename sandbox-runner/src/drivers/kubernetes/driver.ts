@@ -6,6 +6,8 @@ import { type KubeClients, kubeConfigFor, makeKubeClients } from "./client.js";
 import type { KubernetesConfig } from "./config.js";
 import type { DriverContext } from "./context.js";
 import { apiCode, CONFLICT, toSandboxError } from "./errors.js";
+import type { Lookup } from "../../egress/proxy.js";
+import { checkPullEgress } from "../registry-egress.js";
 import { pinnedImage } from "./manifests/image.js";
 import { buildTargetJob } from "./manifests/job.js";
 import { ownerOf } from "./manifests/owner.js";
@@ -30,6 +32,8 @@ export class KubernetesDriver implements SandboxDriver {
     private readonly cfg: KubernetesConfig,
     clients: KubeClients = makeKubeClients(kubeConfigFor(cfg)),
     tracer?: Tracer,
+    /** Name resolution for the registry egress check (tests stand in for DNS). */
+    private readonly lookup?: Lookup,
   ) {
     const ns = cfg.namespace;
     const pods = new WatchedCollection<V1Pod>(
@@ -82,9 +86,13 @@ export class KubernetesDriver implements SandboxDriver {
   /**
    * The runner cannot pull: it checks the reference can be pinned to the job's digest, and the
    * kubelet pulls `repo@sha256:…`. A failed pull surfaces from start() as image_unavailable.
+   * The registry egress policy is applied to the registry's name and to the addresses it resolves
+   * to from the runner's pod. The kubelet resolves again on the node, so this cannot stop DNS
+   * rebinding: the node's egress must be filtered too (docs/kubernetes.md, "Registry egress").
    */
   async prepareImage(spec: SandboxSpec, _signal: AbortSignal): Promise<void> {
-    pinnedImage(spec.imageRef, spec.imageDigest);
+    const image = pinnedImage(spec.imageRef, spec.imageDigest);
+    await checkPullEgress(image, this.cfg.allowedRegistries, this.lookup);
   }
 
   async start(spec: SandboxSpec, limits: SandboxLimits, signal: AbortSignal): Promise<Sandbox> {

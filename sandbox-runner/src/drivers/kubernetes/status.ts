@@ -1,8 +1,10 @@
 /**
  * Reading pod and Job status into what the sandbox needs to know. Pure. Branches on the API's
- * reason enums (container state reasons, condition reasons), never on free-text messages.
+ * reason enums (container state reasons, condition reasons). The one free text read, the kubelet's
+ * pull message, is only classified into a short reason (registry-egress.ts), never echoed.
  */
 import type { V1ContainerStatus, V1Job, V1Pod } from "@kubernetes/client-node";
+import { classifyPullFailure, pullFailure } from "../registry-egress.js";
 import { SandboxError } from "../types.js";
 import { TARGET_CONTAINER, TRACER_CONTAINER } from "./names.js";
 
@@ -56,10 +58,8 @@ export function targetState(pod: V1Pod | undefined, image: string): TargetState 
   const target = status(pod, TARGET_CONTAINER);
   const waiting = target?.state?.waiting;
   if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
-    return {
-      kind: "failed",
-      error: new SandboxError("image_unavailable", `the cluster could not pull ${image} (${waiting.reason})${waiting.message ? `: ${waiting.message}` : ""}`),
-    };
+    // The kubelet's message may describe internal network paths: classified, never echoed.
+    return { kind: "failed", error: pullFailure(image, classifyPullFailure(waiting.message ?? ""), `the cluster's ${waiting.reason}`) };
   }
   if (waiting?.reason && START_FAILURE_REASONS.has(waiting.reason)) {
     return {

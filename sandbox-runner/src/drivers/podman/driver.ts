@@ -8,7 +8,7 @@ import { isNodeEntrypoint } from "./coverage.js";
 import { podman, podmanOk } from "./exec.js";
 import { findImageByDigest, type LocalImage } from "./image-local.js";
 import { readFileFromImage } from "./image-mount.js";
-import { prepareImage } from "./prepare-image.js";
+import { prepareImage, type PullPolicy } from "./prepare-image.js";
 import { PodmanSandbox } from "./sandbox.js";
 import { killRecordedStrace, type TraceMode } from "./tracer.js";
 import { DEFAULT_ZAP_IMAGE } from "./zap.js";
@@ -18,6 +18,8 @@ export interface PodmanDriverOptions {
   zapImage?: string;
   /** Directories of OCI layouts / OCI archives to load pinned images from (offline runners). */
   imageSources?: string[];
+  /** The registry egress policy for pulls (prepare-image.ts); nothing internal is allowed when absent. */
+  pullPolicy?: PullPolicy;
   /** Image the user's script runs in; needs sh and curl. */
   proberImage?: string;
   /** Where per-job temp dirs are created. */
@@ -43,7 +45,7 @@ export class PodmanDriver implements SandboxDriver {
   }
 
   async prepareImage(spec: SandboxSpec, signal: AbortSignal): Promise<void> {
-    await prepareImage(spec, this.sources, signal);
+    await prepareImage(spec, this.sources, signal, this.options.pullPolicy);
   }
 
   async start(spec: SandboxSpec, limits: SandboxLimits, signal: AbortSignal): Promise<Sandbox> {

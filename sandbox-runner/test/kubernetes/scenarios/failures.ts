@@ -5,7 +5,7 @@ import { LABEL } from "../../../src/drivers/kubernetes/names.js";
 import { SandboxError } from "../../../src/drivers/types.js";
 import type { FakeKube } from "../../fake-kube/control.js";
 import type { Obj } from "../../fake-kube/store.js";
-import { driverFor, LIMITS, NS, role, spec, startFake, stopFake, until } from "../harness.js";
+import { driverFor, fakeLookup, LIMITS, NS, role, spec, startFake, stopFake, until } from "../harness.js";
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 const never = () => new AbortController().signal;
@@ -48,7 +48,36 @@ describe("kubernetes driver: failure modes", () => {
     expect(err.code).toBe("image_unavailable");
     expect(err.message).toContain(`nginx@sha256:${"f".repeat(64)}`);
     expect(err.message).toContain("ErrImagePull");
+    expect(err.message).toContain("could not be pulled: not found");
     expect(fake.labelled(LABEL.jobId, id(1))).toEqual([]);
+  });
+
+  it("tells a pull failure as a short reason, never the kubelet's network words", async () => {
+    fake.podCreated = (pod) => {
+      if (role(pod) === "target") {
+        fake.setWaiting(NS, pod.metadata.name, "target", "ErrImagePull", 'failed to do request: Head "https://10.0.0.1:5000/v2/x/manifests/sha256:ff": dial tcp 10.0.0.1:5000: connect: connection refused');
+      }
+    };
+    const err = await rejection(driver.start(spec(id(21)), LIMITS, never()));
+    expect(err.message).toMatch(/could not be pulled: registry unreachable/);
+    expect(err.message).not.toMatch(/dial|10\.0\.0\.1|refused/);
+  });
+
+  it("refuses a registry that is, or resolves to, an internal address before creating anything", async () => {
+    const rebinding = driverFor(fake, {}, fakeLookup({ "registry.rebind.example": ["10.0.0.7"] }));
+    try {
+      for (const imageRef of ["registry.rebind.example/app:1", "169.254.169.254/app:1", "registry:5000/app:1"]) {
+        const err = await rejection(rebinding.prepareImage(spec(id(22), { imageRef }), never()));
+        expect(err.code, imageRef).toBe("image_unavailable");
+        expect(err.message).toContain("is not allowed");
+      }
+      const allowed = driverFor(fake, { allowedRegistries: new Set(["registry.rebind.example:443"]) }, fakeLookup({ "registry.rebind.example": ["10.0.0.7"] }));
+      await allowed.prepareImage(spec(id(23), { imageRef: "registry.rebind.example/app:1" }), never());
+      await allowed.close();
+      expect(fake.labelled(LABEL.jobId, id(22))).toEqual([]);
+    } finally {
+      await rebinding.close();
+    }
   });
 
   it("reports ImagePullBackOff the same way", async () => {
