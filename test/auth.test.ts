@@ -118,6 +118,14 @@ describe("tokens minted by the base application", () => {
     const token = await signHs256({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "skew@example.com", is_admin: false, exp: now - 10, iat: now - 100 });
     expect((await call("/api/v1/billing/subscription", { token })).status).toBe(200);
   });
+  it("refuse a token issued in the future beyond the skew, and accept one within it", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = (iat: number) => ({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "future@example.com", is_admin: false, exp: iat + 3600, iat });
+    const future = await call("/api/v1/billing/subscription", { token: await signHs256(claims(now + 3600)) });
+    expect(future.status).toBe(401);
+    expect((await future.json<{ message: string }>()).message).toMatch(/"iat" is in the future/);
+    expect((await call("/api/v1/billing/subscription", { token: await signHs256(claims(now + 20)) })).status).toBe(200);
+  });
 });
 
 describe("verified-token cache", () => {

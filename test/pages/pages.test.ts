@@ -34,9 +34,10 @@ describe("sign-in", () => {
     expect(again.html).toContain("already used");
   });
 
-  it("refuses sign-in link tokens without a jti, long-lived ones, and forged ones", async () => {
+  it("refuses sign-in link tokens without a jti, long-lived ones, future-dated ones, and forged ones", async () => {
     const now = Math.floor(Date.now() / 1000);
-    for (const over of [{ jti: undefined }, { exp: now + 24 * 3600 }]) {
+    // No jti; a day long; and 300 s long but issued an hour from now (exp − iat alone would pass it).
+    for (const over of [{ jti: undefined }, { exp: now + 24 * 3600 }, { iat: now + 3600, exp: now + 3900 }]) {
       const { token } = await signInLinkToken(over);
       expect((await page(`/billing?sign_in_token=${token}`)).res.status).toBe(401);
     }

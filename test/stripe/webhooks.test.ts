@@ -52,6 +52,46 @@ describe("signature verification", () => {
     await expectEnvelope(res, 400, "VALIDATION_ERROR");
     await expectNothingChanged(orgId, event.id);
   });
+
+  it("refuses a timestamp beyond the tolerance in the future too (an hour ahead credited a pack before)", async () => {
+    const { orgId, event } = await pendingSubscription();
+    const err = await expectEnvelope(await deliver(event, { timestamp: Math.floor(Date.now() / 1000) + 3600 }), 400, "VALIDATION_ERROR");
+    expect(err.message).toMatch(/future/);
+    await expectNothingChanged(orgId, event.id);
+    // Within the tolerance it is processed as usual.
+    expect((await deliver(event, { timestamp: Math.floor(Date.now() / 1000) + 60 })).status).toBe(200);
+  });
+
+  it("answers a correctly signed body of an odd shape with 400 in the envelope, never 500", async () => {
+    const { orgId, event } = await pendingSubscription();
+    const odd: unknown[] = [
+      null,
+      [],
+      "event",
+      42,
+      { ...event, id: undefined },
+      { ...event, id: "" },
+      { ...event, type: undefined },
+      { ...event, data: undefined },
+      { ...event, data: {} },
+      { ...event, data: { object: null } },
+      { ...event, data: { object: [] } },
+      { ...event, type: "customer.subscription.updated", data: { object: { customer: "cus_x" } } }, // no id
+      { ...event, type: "invoice.paid", data: { object: { customer: 7 } } },
+      { ...event, type: "payment_intent.succeeded", data: { object: { id: "pi_1", metadata: {} } } }, // no amount
+      { ...event, type: "checkout.session.completed", data: { object: { id: "cs_1" } } }, // no mode
+    ];
+    for (const body of odd) {
+      const res = await deliver(body);
+      const err = await expectEnvelope(res, 400, "VALIDATION_ERROR");
+      expect(err.message, JSON.stringify(body)?.slice(0, 80)).toMatch(/webhook body/);
+    }
+    await expectNothingChanged(orgId, event.id);
+    // An unknown type of the right envelope is acknowledged as ignored.
+    const unknown = await deliver({ ...event, id: `evt_${crypto.randomUUID()}`, type: "radar.early_fraud_warning.created", data: { object: { id: "issfr_1" } } });
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).toMatchObject({ outcome: "ignored" });
+  });
 });
 
 describe("subscription events", () => {

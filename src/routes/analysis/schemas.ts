@@ -50,7 +50,11 @@ export const AnalysisRequestSchema = z
       .min(1)
       .max(512)
       .refine((r) => parseImageReference(r) !== null, "must be an OCI image reference, e.g. nginx:1.25 or registry.example.com:5000/team/app:tag")
-      .openapi({ example: "nginx:1.25" }),
+      .openapi({
+        example: "nginx:1.25",
+        description:
+          "The image to analyse. Its registry must be public: loopback, link-local (metadata), private and internal names (localhost, single-label, .local, .internal) are refused with 400 unless the operator allows them (RUNNER_ALLOWED_REGISTRIES).",
+      }),
     image_digest: z
       .string()
       .regex(SHA256_DIGEST, "must be sha256: followed by 64 lowercase hex digits (the job runs the image pinned by this digest)")

@@ -1,8 +1,9 @@
 /**
  * POST /api/v1/webhooks/stripe (spec §6). Verified on the raw body (constructEventAsync with the
- * SubtleCrypto provider, Stripe's default 300 s tolerance); a missing or bad signature or a stale
- * timestamp is a 400 and changes nothing. 200 only after the effects are committed; a processing
- * failure is a 5xx so Stripe retries.
+ * SubtleCrypto provider, Stripe's default 300 s tolerance, which the SDK only applies to the past:
+ * a timestamp more than 300 s ahead is refused here); a missing or bad signature, a timestamp out of
+ * tolerance either way, or a body that is not an event of a shape we read is a 400 and changes
+ * nothing. 200 only after the effects are committed; a processing failure is a 5xx so Stripe retries.
  */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.js";
@@ -10,7 +11,11 @@ import { ApiError } from "../../errors/api-error.js";
 import { errorResponse, errorResponses } from "../schemas.js";
 import { validationHook } from "../validation.js";
 import { cryptoProvider, stripeClient } from "../../services/stripe/client.js";
+import { checkEventShape } from "../../services/stripe/eventShape.js";
 import { processStripeEvent } from "../../services/stripe/processEvent.js";
+
+/** Stripe's default; applied to the past by the SDK and to the future below. */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 const Ack = z
   .object({
@@ -45,14 +50,19 @@ export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   if (!signature) throw new ApiError("VALIDATION_ERROR", "Missing Stripe-Signature header", { header: "Stripe-Signature" });
   const raw = await c.req.text();
   const stripe = stripeClient(config);
-  let event;
+  let verified: unknown;
   try {
-    event = await stripe.webhooks.constructEventAsync(raw, signature, secret, undefined, cryptoProvider);
+    verified = await stripe.webhooks.constructEventAsync(raw, signature, secret, SIGNATURE_TOLERANCE_SECONDS, cryptoProvider);
   } catch (err) {
     throw new ApiError("VALIDATION_ERROR", `Stripe signature verification failed: ${err instanceof Error ? err.message : String(err)}`, {
       header: "Stripe-Signature",
     });
   }
+  const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (!(signedAt <= Math.floor(Date.now() / 1000) + SIGNATURE_TOLERANCE_SECONDS)) {
+    throw new ApiError("VALIDATION_ERROR", "Stripe signature timestamp is in the future (outside the tolerance)", { header: "Stripe-Signature" });
+  }
+  const event = checkEventShape(verified);
   const result = await processStripeEvent({ env: c.env, db: c.get("db"), config, stripe, event });
   return c.json({ received: true as const, event_id: event.id, outcome: result.outcome }, 200);
 });

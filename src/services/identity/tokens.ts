@@ -91,6 +91,10 @@ async function verifyUncached(token: string, key: CryptoKey, config: Config): Pr
     });
   }
   const c = claims.data;
+  // jose checks iat only against a maximum age; a token "issued" in the future is refused here.
+  if (c.iat !== undefined && c.iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS) {
+    throw new ApiError("UNAUTHORIZED", `Token claim "iat" is in the future (more than ${CLOCK_SKEW_SECONDS} s of clock skew)`);
+  }
   return { identity: { userId: c.sub, orgId: c.org_id, email: c.email.toLowerCase(), isAdmin: c.is_admin }, exp: c.exp };
 }
 
