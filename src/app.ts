@@ -23,8 +23,6 @@ import { pageRoutes } from "./pages/index.js";
 const JSON_BODY_LIMIT = 1024 * 1024;
 /** Submissions may carry an inline SBOM and scan (each ≤ 5 MiB). */
 const SUBMIT_BODY_LIMIT = 11 * 1024 * 1024;
-/** Runner completions carry the VEX document, profile and reachability results. */
-const CALLBACK_BODY_LIMIT = 32 * 1024 * 1024;
 
 const withServices = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", loadConfig(c.env));
@@ -54,7 +52,8 @@ export function buildApp() {
     const limit = path === "/api/v1/analysis/submit" || path === "/api/v1/analysis/quote" ? SUBMIT_BODY_LIMIT : JSON_BODY_LIMIT;
     return limitBody(limit)(c, next);
   });
-  app.use("/internal/*", limitBody(CALLBACK_BODY_LIMIT));
+  // Runner callbacks read their bodies only once the signature headers verify (runner-signature.ts).
+  app.use("/internal/v1/ops/*", limitBody(JSON_BODY_LIMIT));
   app.use("/api/*", requireJson);
 
   app.route("/", publicRoutes());

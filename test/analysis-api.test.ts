@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { breakDelivery } from "./support/ledger.js";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { authSuite } from "./support/auth-suite.js";
 import { account, DIGEST, deliver, newOrg, submission } from "./support/orgs.js";
@@ -345,6 +345,43 @@ describe("runner callbacks and the job state machine", () => {
     const st = await json(await call(`/api/v1/analysis/${job_id}/status`, { token: org.token }));
     expect(st.status).toBe("running");
     expect((await account(org.orgId)).current_period_credits_used).toBe(0);
+  });
+
+  it("authenticates callbacks from their headers before reading the body, and caps bodies (1 MiB; 32 MiB for completions) even when chunked", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const { job_id } = await submit(org.token);
+    const { signRequest } = await import("@vexxy/contract");
+    const { TEST_SECRETS } = await import("./support/secrets.js");
+    const fetchRaw = (path: string, body: BodyInit, headers: Record<string, string>) =>
+      (exports as unknown as { default: Fetcher }).default.fetch(`http://premium.test${path}`, { method: "POST", body, headers: { "Content-Type": "application/json", ...headers } });
+    /** A body that never declares its length (Transfer-Encoding: chunked), `size` bytes in 64 KiB chunks. */
+    const chunked = (size: number) => {
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(ctrl) {
+          if (sent >= size) return ctrl.close();
+          const n = Math.min(65536, size - sent);
+          sent += n;
+          ctrl.enqueue(new Uint8Array(n).fill(32));
+        },
+      });
+    };
+    const progressPath = `/internal/v1/jobs/${job_id}/progress`;
+    // Unsigned: 401 from the headers, however large the body claims to be or is.
+    await expectEnvelope(await fetchRaw(progressPath, chunked(40 * 1024 * 1024), {}), 401, "UNAUTHORIZED");
+    // Signed, but the body is over the callback limit: 413 in the envelope, with or without a Content-Length.
+    const big = " ".repeat(2 * 1024 * 1024);
+    const signed = await signRequest(TEST_SECRETS.RUNNER_SECRET, "POST", progressPath, big);
+    const e1 = await expectEnvelope(await fetchRaw(progressPath, big, signed), 413, "VALIDATION_ERROR");
+    expect(e1.details).toEqual({ max_bytes: 1024 * 1024 });
+    const signed2 = await signRequest(TEST_SECRETS.RUNNER_SECRET, "POST", progressPath, big);
+    await expectEnvelope(await fetchRaw(progressPath, chunked(big.length), signed2), 413, "VALIDATION_ERROR");
+    // A completion may be larger than 1 MiB (its VEX document): accepted as far as its size goes.
+    const completePath = `/internal/v1/jobs/${job_id}/complete`;
+    const large = JSON.stringify({ ...completion(), padding: "x".repeat(2 * 1024 * 1024) });
+    const done = await fetchRaw(completePath, large, await signRequest(TEST_SECRETS.RUNNER_SECRET, "POST", completePath, large));
+    expect(done.status).not.toBe(413);
+    expect(done.status).toBeLessThan(500);
   });
 
   it("answers 404 for an unknown job and 400 for a malformed callback", async () => {

@@ -151,6 +151,11 @@ export type FailCallback = z.infer<typeof FailCallbackSchema>;
 export const SIGNATURE_HEADER = "x-vexxy-signature";
 export const TIMESTAMP_HEADER = "x-vexxy-timestamp";
 export const NONCE_HEADER = "x-vexxy-nonce";
+/**
+ * The body's SHA-256 (hex), which the signature covers. Sent so a receiver can authenticate a request
+ * from its headers alone, before it reads a byte of the body, then check the body against it.
+ */
+export const CONTENT_HASH_HEADER = "x-vexxy-content-sha256";
 /** Requests whose timestamp is further than this from the receiver's clock are refused. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
@@ -165,8 +170,11 @@ async function hmacHex(secret: string, message: string): Promise<string> {
   return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
 }
 
-async function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: string): Promise<string> {
-  const bodyHash = toHex(await crypto.subtle.digest("SHA-256", enc.encode(body)));
+export async function bodySha256(body: string): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", enc.encode(body)));
+}
+
+function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, bodyHash: string): string {
   return [method.toUpperCase(), path, timestamp, nonce, bodyHash].join("\n");
 }
 
@@ -180,8 +188,9 @@ export async function signRequest(
 ): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(now / 1000));
   const nonce = crypto.randomUUID();
-  const sig = await hmacHex(secret, await canonicalRequest(method, path, timestamp, nonce, body));
-  return { [TIMESTAMP_HEADER]: timestamp, [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: `v1=${sig}` };
+  const hash = await bodySha256(body);
+  const sig = await hmacHex(secret, canonicalRequest(method, path, timestamp, nonce, hash));
+  return { [TIMESTAMP_HEADER]: timestamp, [NONCE_HEADER]: nonce, [CONTENT_HASH_HEADER]: hash, [SIGNATURE_HEADER]: `v1=${sig}` };
 }
 
 export type SignatureCheck = { ok: true; nonce: string; timestamp: number } | { ok: false; reason: string };
@@ -198,6 +207,35 @@ export async function verifyRequest(
   headers: { get(name: string): string | null },
   now: number = Date.now(),
 ): Promise<SignatureCheck> {
+  return verifySigned(secret, method, path, await bodySha256(body), headers, now);
+}
+
+/**
+ * Verifies a signed request from its headers alone, against the body hash it declares
+ * (CONTENT_HASH_HEADER): nothing unauthenticated has to be read. The caller must then check that the
+ * body it reads hashes to `bodySha256`.
+ */
+export async function verifyRequestHead(
+  secret: string,
+  method: string,
+  path: string,
+  headers: { get(name: string): string | null },
+  now: number = Date.now(),
+): Promise<SignatureCheck & { bodySha256?: string }> {
+  const hash = headers.get(CONTENT_HASH_HEADER);
+  if (!hash || !/^[a-f0-9]{64}$/.test(hash)) return { ok: false, reason: "missing or malformed content hash" };
+  const check = await verifySigned(secret, method, path, hash, headers, now);
+  return check.ok ? { ...check, bodySha256: hash } : check;
+}
+
+async function verifySigned(
+  secret: string,
+  method: string,
+  path: string,
+  bodyHash: string,
+  headers: { get(name: string): string | null },
+  now: number,
+): Promise<SignatureCheck> {
   const ts = headers.get(TIMESTAMP_HEADER);
   const nonce = headers.get(NONCE_HEADER);
   const sig = headers.get(SIGNATURE_HEADER);
@@ -208,7 +246,7 @@ export async function verifyRequest(
   if (Math.abs(now / 1000 - timestamp) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: "stale timestamp" };
   const m = /^v1=([a-f0-9]{64})$/.exec(sig);
   if (!m) return { ok: false, reason: "malformed signature" };
-  const expected = await hmacHex(secret, await canonicalRequest(method, path, ts, nonce, body));
+  const expected = await hmacHex(secret, canonicalRequest(method, path, ts, nonce, bodyHash));
   if (!timingSafeEqualHex(expected, m[1]!)) return { ok: false, reason: "bad signature" };
   return { ok: true, nonce, timestamp };
 }

@@ -1,23 +1,33 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
-import { SIGNATURE_TOLERANCE_SECONDS, verifyRequest } from "@vexxy/contract";
+import { SIGNATURE_TOLERANCE_SECONDS, bodySha256, verifyRequestHead } from "@vexxy/contract";
 import { claimNonce } from "../db/jobs.js";
 import { log } from "../lib/log.js";
+import { readBodyCapped } from "./json-body.js";
+
+/** Completions carry the VEX document, profile and reachability results; every other callback is small. */
+const COMPLETE_BODY_LIMIT = 32 * 1024 * 1024;
+const CALLBACK_BODY_LIMIT = 1024 * 1024;
 
 /**
- * Authenticates a sandbox-runner request: HMAC over method, path, timestamp, nonce and body with
- * RUNNER_SECRET; stale timestamps and replayed nonces are refused. The verified raw body is kept in
- * c.var for the handler (JSON is parsed only after the signature is checked).
+ * Authenticates a sandbox-runner request: HMAC over method, path, timestamp, nonce and the body's
+ * SHA-256 with RUNNER_SECRET. The signature is checked from the headers alone (the body hash is a
+ * header the signature covers), so an unsigned request is refused before any of its body is read;
+ * then the body is read within its route's limit and must hash to what was signed. Stale timestamps
+ * and replayed nonces are refused. The verified raw body is kept in c.var for the handler.
  */
 export const requireRunnerSignature = createMiddleware<AppEnv & { Variables: { rawBody: string } }>(async (c, next) => {
-  const body = c.req.method === "GET" || c.req.method === "DELETE" ? "" : await c.req.text();
   const url = new URL(c.req.url);
-  const check = await verifyRequest(c.get("config").RUNNER_SECRET, c.req.method, url.pathname + url.search, body, c.req.raw.headers);
-  if (!check.ok) {
-    log("warn", "runner request refused", { request_id: c.get("requestId"), reason: check.reason, path: url.pathname });
-    throw new ApiError("UNAUTHORIZED", `Runner signature refused: ${check.reason}`);
-  }
+  const refuse = (reason: string) => {
+    log("warn", "runner request refused", { request_id: c.get("requestId"), reason, path: url.pathname });
+    return new ApiError("UNAUTHORIZED", `Runner signature refused: ${reason}`);
+  };
+  const check = await verifyRequestHead(c.get("config").RUNNER_SECRET, c.req.method, url.pathname + url.search, c.req.raw.headers);
+  if (!check.ok) throw refuse(check.reason);
+  const limit = c.req.method === "POST" && url.pathname.endsWith("/complete") ? COMPLETE_BODY_LIMIT : CALLBACK_BODY_LIMIT;
+  const body = c.req.method === "GET" || c.req.method === "DELETE" ? "" : await readBodyCapped(c.req.raw, limit);
+  if ((await bodySha256(body)) !== check.bodySha256) throw refuse("body does not match the signed content hash");
   if (!(await claimNonce(c.get("db"), check.nonce, (check.timestamp + 2 * SIGNATURE_TOLERANCE_SECONDS) * 1000))) {
     throw new ApiError("UNAUTHORIZED", "Runner signature refused: replayed request");
   }
