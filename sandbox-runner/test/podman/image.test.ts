@@ -3,19 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectImageFilesystem, PodmanDriver } from "../../src/drivers/podman/index.js";
-import { SandboxError } from "../../src/drivers/types.js";
-import { ensureImages, IMAGE_CACHE, podmanSync, removeVariant, skipReason, targetSpec, variantImage } from "./images.js";
+import { ensureImages, failure, IMAGE_CACHE, podmanSync, removeVariant, skipReason, targetSpec, variantImage } from "./images.js";
 
 const never = new AbortController().signal;
 
-async function failure(p: Promise<unknown>): Promise<SandboxError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SandboxError);
-  return e as SandboxError;
-}
 
 describe.skipIf(skipReason)("prepareImage pins images by manifest digest", () => {
   let digests: { target: string; prober: string };

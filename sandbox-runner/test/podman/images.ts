@@ -9,7 +9,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTAINERS_CONF } from "../../src/drivers/podman/exec.js";
-import type { SandboxSpec } from "../../src/drivers/types.js";
+import { expect } from "vitest";
+import { SandboxError, type SandboxSpec } from "../../src/drivers/types.js";
 
 export const IMAGE_CACHE = process.env.VEXXY_IMAGE_CACHE ?? "/var/cache/vexxy-test-images";
 const TARGET_REF = "localhost/vexxy-test/target:latest";
@@ -103,4 +104,14 @@ export function removeVariant(v: { layout: string; digest: string }): void {
     .map((l) => l.split(" ")[1]!);
   for (const id of new Set(ids)) podmanSync(["rmi", "-f", id]);
   rmSync(v.layout, { recursive: true, force: true });
+}
+
+/** The SandboxError a promise rejects with (the test fails if it resolves or rejects with something else). */
+export async function failure(p: Promise<unknown>): Promise<SandboxError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(SandboxError);
+  return e as SandboxError;
 }

@@ -13,8 +13,7 @@ import { join } from "node:path";
 import { parseAllowedRegistries } from "@vexxy/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PodmanDriver } from "../../src/drivers/podman/index.js";
-import { SandboxError } from "../../src/drivers/types.js";
-import { ensureImages, removeVariant, skipReason, targetSpec, variantImage } from "./images.js";
+import { ensureImages, failure, removeVariant, skipReason, targetSpec, variantImage } from "./images.js";
 
 const never = new AbortController().signal;
 /** A digest nothing on this machine has, so every attempt goes to the network. */
@@ -30,14 +29,6 @@ function spawnSyncOk(cmd: string, args: string[]): boolean {
   }
 }
 
-async function failure(p: Promise<unknown>): Promise<SandboxError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SandboxError);
-  return e as SandboxError;
-}
 
 async function freePort(): Promise<number> {
   const s = createTcpServer();
