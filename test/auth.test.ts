@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "./support/http.js";
 import { signHs256, tokenFor } from "./support/tokens.js";
 import { hashPassword, verifyPassword, PBKDF2_ITERATIONS, PBKDF2_MAX_ITERATIONS } from "../src/services/identity/passwords.js";
-import { MAX_FAILED_LOGINS } from "../src/services/accounts/loginUser.js";
+import { FREE_LOGIN_FAILURES, loginDelaySeconds } from "../src/services/accounts/loginUser.js";
 
 const uniqueEmail = () => `u-${crypto.randomUUID().slice(0, 12)}@example.com`;
 const register = (over: Record<string, unknown> = {}) =>
@@ -75,16 +75,31 @@ describe("POST /api/v1/auth/login", () => {
     expect(a.details).toEqual(b.details);
   });
 
-  it("locks an account after repeated failures, even for the right password, with the same answer", async () => {
+  it("slows repeated failures from one address for one email with 429 + Retry-After, but never locks the owner out from elsewhere", async () => {
     const email = uniqueEmail();
     await register({ email });
-    for (let i = 0; i < MAX_FAILED_LOGINS; i++) {
-      await expectEnvelope(await call("/api/v1/auth/login", { body: { email, password: `wrong-${i}-password` } }), 401, "UNAUTHORIZED");
+    const from = (ip: string, password: string) => call("/api/v1/auth/login", { body: { email, password }, headers: { "CF-Connecting-IP": ip } });
+    for (let i = 0; i < FREE_LOGIN_FAILURES; i++) {
+      await expectEnvelope(await from("203.0.113.7", `wrong-${i}-password`), 401, "UNAUTHORIZED");
     }
-    const locked = await expectEnvelope(await call("/api/v1/auth/login", { body: { email, password: "testpass123" } }), 401, "UNAUTHORIZED");
-    expect(locked.message).toBe("Invalid email or password");
-    const row = await env.DB.prepare("SELECT locked_until FROM users WHERE email = ?").bind(email).first<{ locked_until: string }>();
-    expect(Date.parse(row!.locked_until)).toBeGreaterThan(Date.now());
+    // The stranger's address must now wait, even with the right password, and is told how long.
+    const slowed = await from("203.0.113.7", "testpass123");
+    const err = await expectEnvelope(slowed, 429, "QUOTA_EXCEEDED");
+    expect(err.details).toMatchObject({ quota_type: "rate_limit", limit: "login_failures" });
+    expect(Number(slowed.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    // The owner, from their own address (IPv4 or IPv6), signs in.
+    expect((await from("198.51.100.20", "testpass123")).status).toBe(200);
+    expect((await from("2001:db8:aaaa:1::5", "testpass123")).status).toBe(200);
+    // An unknown email is throttled the same way: the answers say nothing about which accounts exist.
+    const ghost = uniqueEmail();
+    for (let i = 0; i < FREE_LOGIN_FAILURES; i++) {
+      await expectEnvelope(await call("/api/v1/auth/login", { body: { email: ghost, password: "wrong-password" }, headers: { "CF-Connecting-IP": "203.0.113.7" } }), 401, "UNAUTHORIZED");
+    }
+    await expectEnvelope(await call("/api/v1/auth/login", { body: { email: ghost, password: "wrong-password" }, headers: { "CF-Connecting-IP": "203.0.113.7" } }), 429, "QUOTA_EXCEEDED");
+  });
+
+  it("grows the wait exponentially, capped at 15 minutes", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 13, 40].map(loginDelaySeconds)).toEqual([0, 0, 0, 1, 2, 4, 8, 900, 900]);
   });
 });
 

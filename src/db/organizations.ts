@@ -50,18 +50,6 @@ export async function setDefaultVexPolicy(db: Database, orgId: string, policy: "
   await db.update(schema.organizations).set({ defaultVexPolicy: policy, updatedAt: isoNow() }).where(eq(schema.organizations.id, orgId));
 }
 
-/** A failed password: counts it, and locks the account for `lockFor` ms at the limit. */
-export async function recordLoginFailure(db: Database, userId: string, failures: number, limit: number, lockedUntil: string | null): Promise<void> {
-  await db
-    .update(schema.users)
-    .set({ failedLoginCount: failures >= limit ? 0 : sql`${schema.users.failedLoginCount} + 1`, lockedUntil })
-    .where(eq(schema.users.id, userId));
-}
-
-export async function clearLoginFailures(db: Database, userId: string): Promise<void> {
-  await db.update(schema.users).set({ failedLoginCount: 0, lockedUntil: null }).where(eq(schema.users.id, userId));
-}
-
 const ORGANIZATION_COLUMNS = ["id", "name", "slug", "created_at", "updated_at"] as const;
 
 /** Organization rows where missing, for ledger deliveries (entries reference their organization). */

@@ -7,6 +7,7 @@
  *   analysis_jobs, runner_nonces  db/jobs.ts (the job state machine; deliveries use its insert)
  *   processed_stripe_events       db/stripe-events.ts
  *   used_sign_in_tokens           db/sign-in-tokens.ts
+ *   login_throttle                db/login-throttle.ts
  * Check: git grep -nE "\.(insert|update|delete)\(schema\.|INSERT INTO|DELETE FROM" -- src ':!src/db' ':!src/ledger/store.ts' ':!src/ledger/sql.ts'
  */
 import { sqliteTable, text, integer, real } from "drizzle-orm/sqlite-core";
@@ -31,8 +32,6 @@ export const users = sqliteTable("users", {
   hashedPassword: text("hashed_password"),
   isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
   isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
-  failedLoginCount: integer("failed_login_count").notNull().default(0),
-  lockedUntil: text("locked_until"),
   createdAt: text("created_at").notNull(),
 });
 
@@ -143,4 +142,12 @@ export const usedSignInTokens = sqliteTable("used_sign_in_tokens", {
   jti: text("jti").primaryKey(),
   organizationId: text("organization_id").notNull(),
   expiresAt: text("expires_at").notNull(),
+});
+
+/** Failed password sign-ins per (account, client address) pair (migrations/0008). */
+export const loginThrottle = sqliteTable("login_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  blockedUntil: text("blocked_until").notNull(),
+  updatedAt: text("updated_at").notNull(),
 });

@@ -15,6 +15,7 @@ import { verifyPremiumToken } from "../services/identity/tokens.js";
 import { provisionIdentity } from "../services/identity/provision.js";
 import { stripeClient } from "../services/stripe/client.js";
 import { openPortal, paidTiers, purchaseCredits, purchaseTier } from "../services/stripe/checkout.js";
+import { clientAddress } from "../lib/client-address.js";
 import { exchangeSignInLink } from "../services/sessions/signInLink.js";
 import { safeReturnTo } from "../services/sessions/returnTo.js";
 import { SESSION_COOKIE, cookieOptions, createSession, randomToken, readSession, sameToken, type Session } from "../services/sessions/session.js";
@@ -203,7 +204,13 @@ pageRoutes.post("/login", async (c) => {
   }
   const next = safeNext(field("next"));
   try {
-    const { access_token } = await loginUser({ db: c.get("db"), config, email: field("email"), password: field("password") });
+    const { access_token } = await loginUser({
+      db: c.get("db"),
+      config,
+      email: field("email"),
+      password: field("password"),
+      clientAddress: clientAddress(c.req.raw.headers),
+    });
     const identity = await verifyPremiumToken(access_token, config);
     const { token } = await createSession(identity, config);
     deleteCookie(c, LOGIN_CSRF_COOKIE, { path: "/billing" });

@@ -4,6 +4,7 @@ import type { AppEnv } from "../../env.js";
 import { errorResponses, errorResponse } from "../schemas.js";
 import { registerUser } from "../../services/accounts/registerUser.js";
 import { loginUser } from "../../services/accounts/loginUser.js";
+import { clientAddress } from "../../lib/client-address.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../services/identity/passwords.js";
 import { validationHook } from "../validation.js";
 
@@ -44,6 +45,10 @@ const register = createRoute({
   path: "/register",
   tags: ["Auth"],
   summary: "Create an organization (free tier) and its admin user",
+  description:
+    "An email that is already registered answers 409. That tells the caller the email exists; it stays, because a " +
+    "newcomer needs to know to sign in instead, and registration is a development path (the base application " +
+    "provisions users itself). Enumeration through it is bounded by the per-address rate limit on /api/v1/auth/*.",
   request: { body: { content: { "application/json": { schema: RegisterBody } }, required: true } },
   responses: {
     201: { content: { "application/json": { schema: RegisteredUser } }, description: "Registered" },
@@ -61,6 +66,9 @@ const login = createRoute({
   responses: {
     200: { content: { "application/json": { schema: TokenResponse } }, description: "Signed in" },
     ...errorResponses,
+    429: errorResponse(
+      "QUOTA_EXCEEDED (details.quota_type=rate_limit): too many failed sign-ins for this email from this address; wait Retry-After seconds (1 s, doubling, at most 15 min)",
+    ),
   },
 });
 
@@ -71,5 +79,5 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   })
   .openapi(login, async (c) => {
     const { email, password } = c.req.valid("json");
-    return c.json(await loginUser({ db: c.get("db"), config: c.get("config"), email, password }), 200);
+    return c.json(await loginUser({ db: c.get("db"), config: c.get("config"), email, password, clientAddress: clientAddress(c.req.raw.headers) }), 200);
   });
