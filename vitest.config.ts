@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { Response as MiniflareResponse } from "miniflare";
+import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { FAKE_STRIPE_BASE, FAKE_STRIPE_PRICES, TEST_SECRETS, TEST_STRIPE_CONFIG } from "./test/support/secrets.js";
 import { createFakeStripe } from "./test/support/fake-stripe/index.js";
@@ -8,6 +9,14 @@ import { createFakeStripe } from "./test/support/fake-stripe/index.js";
 // FAKE_STRIPE_BASE made inside workerd — the Worker's Stripe SDK and the tests' control calls alike.
 const fakeStripe = createFakeStripe({ prices: FAKE_STRIPE_PRICES });
 const fakeStripeHost = new URL(FAKE_STRIPE_BASE).host;
+
+// wrangler.toml's [[ratelimits]], for the test that the Worker's headers state the configured numbers.
+const WRANGLER_RATELIMITS = Object.fromEntries(
+  [...readFileSync("wrangler.toml", "utf8").matchAll(/name = "(\w+)"\s*\nnamespace_id = "\d+"\s*\nsimple = \{ limit = (\d+), period = (\d+) \}/g)].map((m) => [
+    m[1],
+    { limit: Number(m[2]), period: Number(m[3]) },
+  ]),
+);
 
 export default defineConfig(async () => ({
   plugins: [
@@ -22,6 +31,7 @@ export default defineConfig(async () => ({
           RUNNER_URL: "http://127.0.0.1:9",
           // As development sets it (locally built images), plus one private registry an operator trusts.
           RUNNER_ALLOWED_REGISTRIES: "localhost, 10.0.0.5:5000",
+          TEST_WRANGLER_RATELIMITS: JSON.stringify(WRANGLER_RATELIMITS),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
         outboundService: async (request: Request) => {

@@ -8,6 +8,7 @@ import { requestId } from "./middleware/request-id.js";
 import { errorResponse, notFound, onError } from "./middleware/errors.js";
 import { limitBody, requireJson } from "./middleware/json-body.js";
 import { corsFromConfig } from "./middleware/cors.js";
+import { limitByAddress, RATE_LIMITS } from "./middleware/rate-limit.js";
 import { allowedMethods, methodNotAllowed } from "./middleware/method-not-allowed.js";
 import { validationHook } from "./routes/validation.js";
 import { authRoutes } from "./routes/auth/index.js";
@@ -55,6 +56,9 @@ export function buildApp() {
   // Runner callbacks read their bodies only once the signature headers verify (runner-signature.ts).
   app.use("/internal/v1/ops/*", limitBody(JSON_BODY_LIMIT));
   app.use("/api/*", requireJson);
+  app.use("/api/v1/auth/*", limitByAddress("address"));
+  app.use("/billing/*", limitByAddress("address", ["POST"]));
+  app.use("/internal/*", limitByAddress("runner"));
 
   app.route("/", publicRoutes());
   app.route("/internal/v1/jobs", runnerRoutes);
@@ -75,7 +79,15 @@ export function buildApp() {
       title: "VEXxy Premium API",
       version: "1.0.0",
       description:
-        "Billing, credits and premium runtime analysis for VEXxy. Every error is `{ error, message, details, timestamp }`.",
+        "Billing, credits and premium runtime analysis for VEXxy. Every error is `{ error, message, details, timestamp }`.\n\n" +
+        "**Rate limits** (429 `QUOTA_EXCEEDED`, `details.quota_type: \"rate_limit\"`, `Retry-After` and the IETF `RateLimit` / " +
+        "`RateLimit-Policy` headers): " +
+        Object.values(RATE_LIMITS)
+          .map((r) => `${r.policy} ${r.limit} requests per ${r.periodSeconds} s`)
+          .join("; ") +
+        " (organization-api: authenticated calls per organization; client-address: /api/v1/auth/* and billing-page forms per " +
+        "client address; runner-callbacks: /internal/*). Counted per Cloudflare location; configured in wrangler.toml. " +
+        "Failed sign-ins are also slowed per email and client address (1 s doubling to 15 min after 3 failures).",
     },
     servers: [{ url: "http://localhost:8001", description: "Local development" }],
   });

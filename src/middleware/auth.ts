@@ -3,6 +3,7 @@ import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
 import { verifyPremiumToken } from "../services/identity/tokens.js";
 import { provisionIdentity } from "../services/identity/provision.js";
+import { enforceRateLimit } from "./rate-limit.js";
 
 
 /** Requires `Authorization: Bearer <jwt>`; sets c.var.auth and provisions unseen orgs/users. */
@@ -22,6 +23,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     if (err instanceof ApiError) err.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
     throw err;
   }
+  await enforceRateLimit(c.env, "organization", identity.orgId);
   await provisionIdentity(c.env.DB, identity);
   c.set("auth", identity);
   await next();

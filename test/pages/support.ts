@@ -1,11 +1,12 @@
 /** Browser-like requests to the billing pages: cookies, forms, no redirect following. */
 import { exports } from "cloudflare:workers";
+import { randomAddress } from "../support/http.js";
 import { signHs256, premiumClaims, type Claims } from "../support/tokens.js";
 
 const ORIGIN = "http://premium.test";
 
 export async function page(path: string, init: { method?: string; cookie?: string; form?: Record<string, string>; origin?: string | null } = {}) {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { "CF-Connecting-IP": randomAddress() };
   if (init.cookie) headers.Cookie = init.cookie;
   let body: string | undefined;
   if (init.form) {

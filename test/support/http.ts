@@ -5,7 +5,9 @@ export async function call(
   path: string,
   init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  // Each call comes from its own address unless the test names one: the per-address rate limit
+  // (spec §12) would otherwise count the whole suite as one client.
+  const headers: Record<string, string> = { "CF-Connecting-IP": randomAddress(), ...(init.headers ?? {}) };
   if (init.token) headers.Authorization = `Bearer ${init.token}`;
   let body: string | undefined;
   if (init.body !== undefined) {
@@ -34,4 +36,10 @@ export async function expectEnvelope(res: Response, status: number, code: string
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(body.timestamp)) throw new Error(`bad timestamp ${body.timestamp}`);
   if (typeof body.message !== "string" || !body.message) throw new Error("empty message");
   return body as { error: string; message: string; details: any; timestamp: string };
+}
+
+/** A random documentation-range (TEST-NET) address, as a distinct client. */
+export function randomAddress(): string {
+  const r = crypto.getRandomValues(new Uint8Array(2));
+  return `198.18.${r[0]}.${r[1]}`;
 }
