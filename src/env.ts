@@ -55,10 +55,14 @@ const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
     JWT_SECRET_KEY: secret("JWT_SECRET_KEY"),
+    /** During a rotation: the secret tokens were signed with until now; they still verify (docs/operations.md). */
+    JWT_SECRET_KEY_PREVIOUS: secret("JWT_SECRET_KEY_PREVIOUS").optional(),
     JWT_ALGORITHM: z.enum(["HS256", "RS256"], { error: "JWT_ALGORITHM must be HS256 or RS256" }).default("HS256"),
     /** PEM SPKI public key, required when JWT_ALGORITHM=RS256 (the base app signs with its private key). */
     JWT_PUBLIC_KEY: z.string().optional(),
     RUNNER_SECRET: secret("RUNNER_SECRET"),
+    /** During a rotation: the runner's previous HMAC secret, still accepted on its callbacks. */
+    RUNNER_SECRET_PREVIOUS: secret("RUNNER_SECRET_PREVIOUS").optional(),
     RUNNER_URL: z.string().url("RUNNER_URL must be a URL").transform((s) => s.replace(/\/+$/, "")),
     OPERATOR_TOKEN: secret("OPERATOR_TOKEN"),
     SESSION_SECRET: secret("SESSION_SECRET"),

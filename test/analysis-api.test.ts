@@ -5,6 +5,7 @@ import { call, expectEnvelope, json } from "./support/http.js";
 import { authSuite } from "./support/auth-suite.js";
 import { account, DIGEST, deliver, newOrg, submission } from "./support/orgs.js";
 import { completion, progress, runnerCall } from "./support/runner.js";
+import { TEST_SECRETS } from "./support/secrets.js";
 import { expectSpecShape } from "./support/spec-shapes.js";
 
 const JOB = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
@@ -326,13 +327,14 @@ describe("runner callbacks and the job state machine", () => {
     const { job_id } = await submit(org.token);
     const path = `/internal/v1/jobs/${job_id}/complete`;
     await expectEnvelope(await runnerCall("POST", path, completion(), { secret: "not-the-runner-secret-not-the-runner-secret" }), 401, "UNAUTHORIZED");
+    // The previous secret (RUNNER_SECRET_PREVIOUS, a rotation in progress) is accepted.
+    expect((await runnerCall("POST", `/internal/v1/jobs/${job_id}/progress`, { phase: "pulling_image", progress_percent: 1 }, { secret: TEST_SECRETS.RUNNER_SECRET_PREVIOUS })).status).toBe(200);
     await expectEnvelope(await runnerCall("POST", path, completion(), { now: Date.now() - 10 * 60_000 }), 401, "UNAUTHORIZED");
     await expectEnvelope(await call(path, { body: completion() }), 401, "UNAUTHORIZED");
     // Signed for another job's path, replayed on this one.
     const other = await submit(org.token);
     const raw = JSON.stringify(completion());
     const { signRequest } = await import("@vexxy/contract");
-    const { TEST_SECRETS } = await import("./support/secrets.js");
     const headers = await signRequest(TEST_SECRETS.RUNNER_SECRET, "POST", `/internal/v1/jobs/${other.job_id}/complete`, raw);
     await expectEnvelope(await call(path, { body: raw, headers }), 401, "UNAUTHORIZED");
     // A valid request replayed verbatim.
@@ -351,7 +353,6 @@ describe("runner callbacks and the job state machine", () => {
     const org = await newOrg({ tier: "starter" });
     const { job_id } = await submit(org.token);
     const { signRequest } = await import("@vexxy/contract");
-    const { TEST_SECRETS } = await import("./support/secrets.js");
     const fetchRaw = (path: string, body: BodyInit, headers: Record<string, string>) =>
       (exports as unknown as { default: Fetcher }).default.fetch(`http://premium.test${path}`, { method: "POST", body, headers: { "Content-Type": "application/json", ...headers } });
     /** A body that never declares its length (Transfer-Encoding: chunked), `size` bytes in 64 KiB chunks. */

@@ -172,6 +172,25 @@ describe("verified-token cache", () => {
   });
 });
 
+describe("secret rotation (JWT_SECRET_KEY_PREVIOUS)", () => {
+  it("verifies tokens signed with the previous secret during the window, signs new ones with the current, and nothing else", async () => {
+    const { verifyPremiumToken, mintPremiumToken } = await import("../src/services/identity/tokens.js");
+    const { loadConfig } = await import("../src/env.js");
+    const before = loadConfig(env);
+    const during = { ...before, JWT_SECRET_KEY: "next-secret-0123456789abcdef0123456789abcdef", JWT_SECRET_KEY_PREVIOUS: before.JWT_SECRET_KEY };
+    const after = { ...during, JWT_SECRET_KEY_PREVIOUS: undefined };
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "rotation@example.com", is_admin: false, exp: now + 600, iat: now };
+    const old = await signHs256(claims);
+    expect((await verifyPremiumToken(old, during)).email).toBe("rotation@example.com");
+    const fresh = await mintPremiumToken({ userId: claims.sub, orgId: claims.org_id, email: claims.email, isAdmin: false }, during);
+    expect((await verifyPremiumToken(fresh, after)).email).toBe("rotation@example.com"); // signed with the current secret
+    await expect(verifyPremiumToken(old, after)).rejects.toMatchObject({ code: "UNAUTHORIZED", message: "Token signature is invalid" });
+    const stranger = await signHs256(claims, "some-other-secret-0123456789abcdef0123456789");
+    await expect(verifyPremiumToken(stranger, during)).rejects.toMatchObject({ code: "UNAUTHORIZED", message: "Token signature is invalid" });
+  });
+});
+
 describe("RS256 configuration", () => {
   it("verifies RS256 tokens with the configured public key and refuses HS256 tokens (no algorithm confusion)", async () => {
     const { verifyPremiumToken } = await import("../src/services/identity/tokens.js");
@@ -186,5 +205,37 @@ describe("RS256 configuration", () => {
     // An attacker HMAC-signing with the public key as the secret must not get in.
     const forged = await signHs256({ sub: crypto.randomUUID(), ...claims, exp: now + 60, iat: now }, pem);
     await expect(verifyPremiumToken(forged, config)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});
+
+describe("authentication-failure logs", () => {
+  it("write one JSON line per refused credential with request id, route, address, reason and a fingerprint, never the credential", async () => {
+    const { sha256Hex } = await import("../src/lib/hash.js");
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "warn").mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const forged = await signHs256({ sub: crypto.randomUUID(), org_id: crypto.randomUUID(), email: "log@example.com", is_admin: false, exp: now + 60, iat: now }, "not-the-secret-0123456789abcdef0123456789");
+      const res = await call("/api/v1/billing/subscription", { token: forged, headers: { "CF-Connecting-IP": "203.0.113.50" } });
+      expect(res.status).toBe(401);
+      await call("/internal/v1/ops/organizations/x/ledger", { headers: { Authorization: "Bearer wrong-operator-token", "CF-Connecting-IP": "203.0.113.51" } });
+      const failures = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "authentication failed");
+      expect(failures[0]).toMatchObject({
+        level: "warn",
+        route: "GET /api/v1/billing/subscription",
+        client_address: "203.0.113.50",
+        kind: "bearer",
+        reason: "Token signature is invalid",
+        fingerprint: (await sha256Hex(forged)).slice(0, 16),
+      });
+      expect(failures[0].request_id).toEqual(res.headers.get("X-Request-ID"));
+      expect(failures[1]).toMatchObject({ kind: "operator", client_address: "203.0.113.51", fingerprint: (await sha256Hex("wrong-operator-token")).slice(0, 16) });
+      for (const l of lines) {
+        expect(l).not.toContain(forged);
+        expect(l).not.toContain("wrong-operator-token");
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

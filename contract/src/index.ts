@@ -200,7 +200,7 @@ export type SignatureCheck = { ok: true; nonce: string; timestamp: number } | { 
  * remember `nonce` for SIGNATURE_TOLERANCE_SECONDS and refuse a nonce it has seen.
  */
 export async function verifyRequest(
-  secret: string,
+  secret: string | readonly string[],
   method: string,
   path: string,
   body: string,
@@ -216,7 +216,7 @@ export async function verifyRequest(
  * body it reads hashes to `bodySha256`.
  */
 export async function verifyRequestHead(
-  secret: string,
+  secret: string | readonly string[],
   method: string,
   path: string,
   headers: { get(name: string): string | null },
@@ -229,7 +229,7 @@ export async function verifyRequestHead(
 }
 
 async function verifySigned(
-  secret: string,
+  secret: string | readonly string[],
   method: string,
   path: string,
   bodyHash: string,
@@ -246,8 +246,13 @@ async function verifySigned(
   if (Math.abs(now / 1000 - timestamp) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: "stale timestamp" };
   const m = /^v1=([a-f0-9]{64})$/.exec(sig);
   if (!m) return { ok: false, reason: "malformed signature" };
-  const expected = await hmacHex(secret, canonicalRequest(method, path, ts, nonce, bodyHash));
-  if (!timingSafeEqualHex(expected, m[1]!)) return { ok: false, reason: "bad signature" };
+  // Any of the secrets: the current one, and during a rotation the previous one.
+  const canonical = canonicalRequest(method, path, ts, nonce, bodyHash);
+  let matched = false;
+  for (const key of typeof secret === "string" ? [secret] : secret) {
+    if (timingSafeEqualHex(await hmacHex(key, canonical), m[1]!)) matched = true;
+  }
+  if (!matched) return { ok: false, reason: "bad signature" };
   return { ok: true, nonce, timestamp };
 }
 

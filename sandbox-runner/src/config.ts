@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   RUNNER_SECRET: z
     .string({ error: "RUNNER_SECRET is required (the HMAC secret shared with the Worker)" })
     .min(32, { error: "RUNNER_SECRET must be at least 32 characters" }),
+  /** During a rotation: the previous HMAC secret, still accepted on the Worker's requests (never used to sign). */
+  RUNNER_SECRET_PREVIOUS: z.string().min(32, { error: "RUNNER_SECRET_PREVIOUS must be at least 32 characters" }).optional(),
   WORKER_URL: z.url().default("http://127.0.0.1:8001"),
   RUNNER_MAX_CONCURRENT: int(2),
   RUNNER_DRIVER: z.enum(["podman", "kubernetes"]).default("podman"),
@@ -52,6 +54,8 @@ export interface RunnerConfig {
   port: number;
   host: string;
   secret: string;
+  /** During a rotation: the previous secret, still accepted on the Worker's requests (never used to sign). */
+  previousSecret?: string;
   workerUrl: string;
   maxConcurrent: number;
   driver: "podman" | "kubernetes";
@@ -94,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.RUNNER_PORT,
     host: e.RUNNER_HOST,
     secret: e.RUNNER_SECRET,
+    ...(e.RUNNER_SECRET_PREVIOUS ? { previousSecret: e.RUNNER_SECRET_PREVIOUS } : {}),
     workerUrl: e.WORKER_URL.replace(/\/+$/, ""),
     maxConcurrent: e.RUNNER_MAX_CONCURRENT,
     driver: e.RUNNER_DRIVER,

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     host: config.host,
     port: config.port,
     secret: config.secret,
+    ...(config.previousSecret ? { previousSecret: config.previousSecret } : {}),
     maxConcurrent: config.maxConcurrent,
     deps: {
       driver,

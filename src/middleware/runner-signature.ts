@@ -1,9 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
-import { SIGNATURE_TOLERANCE_SECONDS, bodySha256, verifyRequestHead } from "@vexxy/contract";
+import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS, bodySha256, verifyRequestHead } from "@vexxy/contract";
 import { claimNonce } from "../db/jobs.js";
-import { log } from "../lib/log.js";
+import { logAuthFailure } from "./auth-log.js";
 import { readBodyCapped } from "./json-body.js";
 
 /** Completions carry the VEX document, profile and reachability results; every other callback is small. */
@@ -19,17 +19,19 @@ const CALLBACK_BODY_LIMIT = 1024 * 1024;
  */
 export const requireRunnerSignature = createMiddleware<AppEnv & { Variables: { rawBody: string } }>(async (c, next) => {
   const url = new URL(c.req.url);
-  const refuse = (reason: string) => {
-    log("warn", "runner request refused", { request_id: c.get("requestId"), reason, path: url.pathname });
+  const refuse = async (reason: string) => {
+    await logAuthFailure(c, "runner_signature", reason, c.req.header(SIGNATURE_HEADER));
     return new ApiError("UNAUTHORIZED", `Runner signature refused: ${reason}`);
   };
-  const check = await verifyRequestHead(c.get("config").RUNNER_SECRET, c.req.method, url.pathname + url.search, c.req.raw.headers);
-  if (!check.ok) throw refuse(check.reason);
+  const config = c.get("config");
+  const secrets = config.RUNNER_SECRET_PREVIOUS ? [config.RUNNER_SECRET, config.RUNNER_SECRET_PREVIOUS] : config.RUNNER_SECRET;
+  const check = await verifyRequestHead(secrets, c.req.method, url.pathname + url.search, c.req.raw.headers);
+  if (!check.ok) throw await refuse(check.reason);
   const limit = c.req.method === "POST" && url.pathname.endsWith("/complete") ? COMPLETE_BODY_LIMIT : CALLBACK_BODY_LIMIT;
   const body = c.req.method === "GET" || c.req.method === "DELETE" ? "" : await readBodyCapped(c.req.raw, limit);
-  if ((await bodySha256(body)) !== check.bodySha256) throw refuse("body does not match the signed content hash");
+  if ((await bodySha256(body)) !== check.bodySha256) throw await refuse("body does not match the signed content hash");
   if (!(await claimNonce(c.get("db"), check.nonce, (check.timestamp + 2 * SIGNATURE_TOLERANCE_SECONDS) * 1000))) {
-    throw new ApiError("UNAUTHORIZED", "Runner signature refused: replayed request");
+    throw await refuse("replayed request");
   }
   c.set("rawBody", body);
   await next();

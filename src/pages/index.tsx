@@ -16,6 +16,7 @@ import { provisionIdentity } from "../services/identity/provision.js";
 import { stripeClient } from "../services/stripe/client.js";
 import { openPortal, paidTiers, purchaseCredits, purchaseTier } from "../services/stripe/checkout.js";
 import { clientAddress } from "../lib/client-address.js";
+import { logAuthFailure } from "../middleware/auth-log.js";
 import { exchangeSignInLink } from "../services/sessions/signInLink.js";
 import { safeReturnTo } from "../services/sessions/returnTo.js";
 import { SESSION_COOKIE, cookieOptions, createSession, randomToken, readSession, sameToken, type Session } from "../services/sessions/session.js";
@@ -37,7 +38,10 @@ pageRoutes.use("*", async (c, next) => {
   if (signInToken !== null && c.req.method === "GET") {
     // Exchanged once for the cookie, then removed from the URL (and so from history and Referer).
     url.searchParams.delete("sign_in_token");
-    const identity = await exchangeSignInLink(c.env.DB, signInToken, config);
+    const identity = await exchangeSignInLink(c.env.DB, signInToken, config).catch(async (err: unknown) => {
+      if (err instanceof ApiError) await logAuthFailure(c, "sign_in_link", err.message, signInToken);
+      throw err;
+    });
     await provisionIdentity(c.env.DB, identity);
     const { token } = await createSession(identity, config);
     setCookie(c, SESSION_COOKIE, token, cookieOptions(config));

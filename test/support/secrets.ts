@@ -2,6 +2,8 @@
 export const TEST_SECRETS = {
   JWT_SECRET_KEY: "test-jwt-secret-0123456789abcdef0123456789abcdef",
   RUNNER_SECRET: "test-runner-secret-0123456789abcdef0123456789ab",
+  // The Worker suite runs mid-rotation of the runner secret: callbacks signed with either verify.
+  RUNNER_SECRET_PREVIOUS: "test-previous-runner-secret-0123456789abcdef01",
   OPERATOR_TOKEN: "test-operator-token-0123456789abcdef0123456789",
   SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
   STRIPE_SECRET_KEY: "sk_test_vexxy_tests",

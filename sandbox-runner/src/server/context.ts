@@ -6,7 +6,8 @@ import type { Logger } from "../pipeline/log.js";
 import type { ReplayGuard } from "./replay-guard.js";
 
 export interface ServerContext {
-  secret: string;
+  /** Secrets the Worker's requests may be signed with (current, then previous during a rotation). */
+  secrets: readonly string[];
   jobs: JobManager;
   metrics: RunnerMetrics;
   logger: Logger;

@@ -16,6 +16,8 @@ export interface RunnerOptions {
   host: string;
   port: number;
   secret: string;
+  /** During a rotation: the previous secret, still accepted (the current one always is). */
+  previousSecret?: string;
   maxConcurrent: number;
   deps: PipelineDeps;
   maxBodyBytes?: number;
@@ -35,7 +37,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const jobs = new JobManager(o.deps, o.maxConcurrent);
   const logger: Logger = o.deps.logger;
   const server = createRunnerServer({
-    secret: o.secret,
+    secrets: o.previousSecret ? [o.secret, o.previousSecret] : [o.secret],
     jobs,
     metrics: o.deps.metrics,
     logger,

@@ -8,7 +8,7 @@ import { HttpError, readBody } from "./http.js";
 
 export async function readSignedJson<T extends z.ZodTypeAny>(req: IncomingMessage, ctx: ServerContext, schema: T, what: string): Promise<z.infer<T>> {
   const raw = await readBody(req, ctx.maxBodyBytes);
-  await authenticate(req, raw, ctx.secret, ctx.replayGuard);
+  await authenticate(req, raw, ctx.secrets, ctx.replayGuard);
   let json: unknown;
   try {
     json = JSON.parse(raw);

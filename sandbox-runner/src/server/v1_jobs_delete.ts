@@ -5,7 +5,7 @@ import { HttpError, readBody, sendJson } from "./http.js";
 
 export const deleteJob: Handler = async (req, res, ctx, params) => {
   const raw = await readBody(req, ctx.maxBodyBytes);
-  await authenticate(req, raw, ctx.secret, ctx.replayGuard);
+  await authenticate(req, raw, ctx.secrets, ctx.replayGuard);
   const id = params.id ?? "";
   if (!ctx.jobs.cancel(id)) throw new HttpError("not_found", `job ${id} is not running here`);
   ctx.logger.info("job cancel requested", { job_id: id });

@@ -33,6 +33,24 @@ describe("POST /v1/jobs signature", () => {
     expectNothingStarted();
   });
 
+  it("accepts the previous secret during a rotation, and still refuses any other", async () => {
+    const previous = "previous-secret-0123456789abcdef0123456789";
+    const rotating = await startHarness({ previousSecret: previous });
+    try {
+      const ok = await send(rotating.url, "POST", "/v1/jobs", JSON.stringify(makeJob()), { secret: previous });
+      expect(ok.status).toBe(202);
+      const bad = await send(rotating.url, "POST", "/v1/jobs", JSON.stringify(makeJob()), { secret: "another-secret-0123456789abcdef012345" });
+      expect(bad.status).toBe(401);
+      expect(bad.json.message).toContain("bad signature");
+    } finally {
+      await rotating.close();
+    }
+    // Without the rotation setting the previous secret is just another secret.
+    const res = await send(h.url, "POST", "/v1/jobs", JSON.stringify(makeJob()), { secret: previous });
+    expect(res.status).toBe(401);
+    expectNothingStarted();
+  });
+
   it("refuses a body changed after signing", async () => {
     const job = makeJob();
     const headers = await signRequest(SECRET, "POST", "/v1/jobs", JSON.stringify(job));

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   maxConcurrent?: number;
   analysis?: AnalysisSteps;
   settings?: Partial<PipelineSettings>;
+  /** The rotation setting (RUNNER_SECRET_PREVIOUS). */
+  previousSecret?: string;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -37,6 +39,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     host: "127.0.0.1",
     port: 0,
     secret: SECRET,
+    ...(o.previousSecret ? { previousSecret: o.previousSecret } : {}),
     maxConcurrent: o.maxConcurrent ?? 2,
     retryAfterSeconds: 7,
     deps: {

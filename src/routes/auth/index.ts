@@ -5,6 +5,8 @@ import { errorResponses, errorResponse } from "../schemas.js";
 import { registerUser } from "../../services/accounts/registerUser.js";
 import { loginUser } from "../../services/accounts/loginUser.js";
 import { clientAddress } from "../../lib/client-address.js";
+import { ApiError } from "../../errors/api-error.js";
+import { logAuthFailure } from "../../middleware/auth-log.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../services/identity/passwords.js";
 import { validationHook } from "../validation.js";
 
@@ -79,5 +81,11 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   })
   .openapi(login, async (c) => {
     const { email, password } = c.req.valid("json");
-    return c.json(await loginUser({ db: c.get("db"), config: c.get("config"), email, password, clientAddress: clientAddress(c.req.raw.headers) }), 200);
+    try {
+      return c.json(await loginUser({ db: c.get("db"), config: c.get("config"), email, password, clientAddress: clientAddress(c.req.raw.headers) }), 200);
+    } catch (err) {
+      // The fingerprint is of the email (which account was tried), never of the password.
+      if (err instanceof ApiError) await logAuthFailure(c, "password", err.message, email.trim().toLowerCase());
+      throw err;
+    }
   });

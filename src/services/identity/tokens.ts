@@ -43,35 +43,58 @@ interface Verified {
 }
 const VERIFIED_CACHE_MAX = 10_000;
 
-async function verificationKey(config: Config) {
-  const id = `${config.JWT_ALGORITHM}:${config.JWT_ALGORITHM === "RS256" ? config.JWT_PUBLIC_KEY : config.JWT_SECRET_KEY}`;
+async function keyEntry(config: Config, hmacSecret: string) {
+  const id = `${config.JWT_ALGORITHM}:${config.JWT_ALGORITHM === "RS256" ? config.JWT_PUBLIC_KEY : hmacSecret}`;
   let entry = keyCache.get(id);
   if (!entry) {
     // Imported once: handing jose raw bytes would import a CryptoKey on every verification.
     const key =
       config.JWT_ALGORITHM === "RS256"
         ? await importSPKI(config.JWT_PUBLIC_KEY!, "RS256")
-        : await crypto.subtle.importKey("raw", enc.encode(config.JWT_SECRET_KEY), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+        : await crypto.subtle.importKey("raw", enc.encode(hmacSecret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
     entry = { key, verified: new Map() };
     keyCache.set(id, entry);
   }
   return entry;
 }
 
+/**
+ * The keys a token may verify with: JWT_SECRET_KEY, and during a rotation JWT_SECRET_KEY_PREVIOUS
+ * (HS256 only; docs/operations.md). New tokens are only ever signed with the current secret.
+ */
+async function verificationKeys(config: Config) {
+  const current = await keyEntry(config, config.JWT_SECRET_KEY);
+  if (config.JWT_ALGORITHM !== "HS256" || !config.JWT_SECRET_KEY_PREVIOUS) return [current];
+  return [current, await keyEntry(config, config.JWT_SECRET_KEY_PREVIOUS)];
+}
+
 /** Verifies a bearer token; any failure is a 401 whose message says what was wrong, never why it matched. */
 export async function verifyPremiumToken(token: string, config: Config): Promise<Identity> {
-  const { key, verified } = await verificationKey(config);
-  const hit = verified.get(token);
-  if (hit) {
+  const keys = await verificationKeys(config);
+  for (const { verified } of keys) {
+    const hit = verified.get(token);
+    if (!hit) continue;
     if (Math.floor(Date.now() / 1000) - CLOCK_SKEW_SECONDS < hit.exp) return hit.identity;
     verified.delete(token);
     throw new ApiError("UNAUTHORIZED", "Token has expired");
   }
-  const identity = await verifyUncached(token, key, config);
-  if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
-  verified.set(token, identity);
-  return identity.identity;
+  for (const [i, { key, verified }] of keys.entries()) {
+    let identity: Verified;
+    try {
+      identity = await verifyUncached(token, key, config);
+    } catch (err) {
+      // Only a signature mismatch is worth trying the previous key for; anything else is final.
+      if (i < keys.length - 1 && err instanceof ApiError && err.message === SIGNATURE_INVALID) continue;
+      throw err;
+    }
+    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, identity);
+    return identity.identity;
+  }
+  throw new ApiError("UNAUTHORIZED", SIGNATURE_INVALID);
 }
+
+const SIGNATURE_INVALID = "Token signature is invalid";
 
 async function verifyUncached(token: string, key: CryptoKey, config: Config): Promise<Verified> {
   let payload: JWTPayload;
@@ -101,7 +124,7 @@ async function verifyUncached(token: string, key: CryptoKey, config: Config): Pr
 function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return "Token has expired";
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return "Token algorithm is not allowed";
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return "Token signature is invalid";
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return SIGNATURE_INVALID;
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `Token claim "${err.claim}" is missing or invalid`;
   return "Token is malformed";
 }
