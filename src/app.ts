@@ -17,6 +17,7 @@ import { organizationRoutes } from "./routes/organization/index.js";
 import { analysisRoutes } from "./routes/analysis/index.js";
 import { runnerRoutes } from "./routes/internal/runner.js";
 import { opsRoutes } from "./routes/internal/ops.js";
+import { metricsRoutes } from "./routes/internal/metrics.js";
 import { webhookRoutes } from "./routes/webhooks/index.js";
 import { paymentRoutes } from "./routes/payments/index.js";
 import { pageRoutes } from "./pages/index.js";
@@ -63,6 +64,7 @@ export function buildApp() {
   app.route("/", publicRoutes());
   app.route("/internal/v1/jobs", runnerRoutes);
   app.route("/internal/v1/ops", opsRoutes);
+  app.route("/internal/v1/metrics", metricsRoutes);
   app.route("/api/v1/webhooks", webhookRoutes);
   app.route("/api/v1/payments", paymentRoutes);
   app.route("/billing", pageRoutes);

@@ -8,9 +8,10 @@
  *   processed_stripe_events       db/stripe-events.ts
  *   used_sign_in_tokens           db/sign-in-tokens.ts
  *   login_throttle                db/login-throttle.ts
+ *   metric_counters               db/metrics.ts
  * Check: git grep -nE "\.(insert|update|delete)\(schema\.|INSERT INTO|DELETE FROM" -- src ':!src/db' ':!src/ledger/store.ts' ':!src/ledger/sql.ts'
  */
-import { sqliteTable, text, integer, real } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, real, primaryKey } from "drizzle-orm/sqlite-core";
 import type { JobStatus } from "../lib/job-status.js";
 
 export const organizations = sqliteTable("organizations", {
@@ -151,3 +152,10 @@ export const loginThrottle = sqliteTable("login_throttle", {
   blockedUntil: text("blocked_until").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/** Counters the metrics endpoint cannot derive from state (migrations/0009). */
+export const metricCounters = sqliteTable(
+  "metric_counters",
+  { name: text("name").notNull(), labels: text("labels").notNull(), value: real("value").notNull() },
+  (t) => [primaryKey({ columns: [t.name, t.labels] })],
+);

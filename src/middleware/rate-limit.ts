@@ -14,6 +14,7 @@ import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
 import { clientAddress } from "../lib/client-address.js";
 import type { RateLimitPolicy } from "../lib/quota.js";
+import { recordMetric } from "../services/metrics/events.js";
 
 export const RATE_LIMITS = {
   organization: { binding: "RATE_LIMIT_ORGANIZATION", policy: "organization-api", limit: 1200, periodSeconds: 60 },
@@ -30,6 +31,7 @@ export async function enforceRateLimit(env: Env, kind: RateLimitKind, key: strin
   if (!binding) return; // a deployment without the binding has no limit, as before §12
   const { success } = await binding.limit({ key: `${kind}:${key}` });
   if (success) return;
+  await recordMetric(env, null, { kind: "quota_exceeded", orgId: kind === "organization" ? key : null, quotaType: "rate_limit" });
   throw new ApiError(
     "QUOTA_EXCEEDED",
     `Rate limit exceeded: at most ${rule.limit} requests per ${rule.periodSeconds} s (${rule.policy}); retry after ${rule.periodSeconds} s`,

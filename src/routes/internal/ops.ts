@@ -8,21 +8,9 @@ import type { AppEnv } from "../../env.js";
 import { ApiError } from "../../errors/api-error.js";
 import { zodDetails } from "../../errors/envelope.js";
 import { getAccount } from "../../services/billing/getAccount.js";
-import { logAuthFailure } from "../../middleware/auth-log.js";
+import { requireOperator } from "../../middleware/operator.js";
 import { adjustCredits, changePlanByOperator, listLedgerEntries } from "../../services/ops/ledgerOps.js";
 import { TIER_NAMES, SUBSCRIPTION_STATUSES } from "../../lib/tiers.js";
-import { timingSafeEqual } from "../../services/identity/passwords.js";
-import { createMiddleware } from "hono/factory";
-
-const enc = new TextEncoder();
-const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
-  const token = (c.req.header("Authorization") ?? "").replace(/^Bearer\s+/i, "");
-  if (!token || !timingSafeEqual(enc.encode(token), enc.encode(c.get("config").OPERATOR_TOKEN))) {
-    await logAuthFailure(c, "operator", token ? "wrong operator token" : "missing operator token", token || null);
-    throw new ApiError("UNAUTHORIZED", "Operator token required");
-  }
-  await next();
-});
 
 const OrgId = z.string().uuid();
 const CreditBody = z.object({

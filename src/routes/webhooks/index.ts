@@ -13,6 +13,7 @@ import { validationHook } from "../validation.js";
 import { cryptoProvider, stripeClient } from "../../services/stripe/client.js";
 import { checkEventShape } from "../../services/stripe/eventShape.js";
 import { processStripeEvent } from "../../services/stripe/processEvent.js";
+import { recordMetric } from "../../services/metrics/events.js";
 
 /** Stripe's default; applied to the past by the SDK and to the future below. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -63,6 +64,8 @@ export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
     throw new ApiError("VALIDATION_ERROR", "Stripe signature timestamp is in the future (outside the tolerance)", { header: "Stripe-Signature" });
   }
   const event = checkEventShape(verified);
+  const started = Date.now();
   const result = await processStripeEvent({ env: c.env, db: c.get("db"), config, stripe, event });
+  await recordMetric(c.env, c.get("db"), { kind: "webhook_processed", eventType: event.type, outcome: result.outcome, seconds: (Date.now() - started) / 1000 });
   return c.json({ received: true as const, event_id: event.id, outcome: result.outcome }, 200);
 });

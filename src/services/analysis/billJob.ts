@@ -7,6 +7,7 @@ import type { Database } from "../../db/client.js";
 import type { JobRow } from "../../db/schema.js";
 import { setBillingState } from "../../db/jobs.js";
 import { ledgerFor } from "../../ledger/client.js";
+import { recordMetric } from "../metrics/events.js";
 
 export async function billJob(env: Env, db: Database, job: JobRow): Promise<void> {
   const ledger = ledgerFor(env, job.organizationId);
@@ -18,7 +19,9 @@ export async function billJob(env: Env, db: Database, job: JobRow): Promise<void
       outcome: job.status === "cancelled" ? "cancelled" : "completed",
       description: job.status === "cancelled" ? `Analysis job ${job.id} cancelled` : `Analysis job ${job.id} ${job.status === "failed" ? "failed" : "completed"}`,
     });
-    await setBillingState(db, job.id, ["to_settle"], "settled");
+    if (await setBillingState(db, job.id, ["to_settle"], "settled") && (job.costCredits ?? 0) > 0) {
+      await recordMetric(env, null, { kind: "credits_consumed", orgId: job.organizationId, credits: job.costCredits! });
+    }
   } else if (job.billingState === "to_void") {
     await ledger.voidHold({
       orgId: job.organizationId,

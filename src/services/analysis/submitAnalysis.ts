@@ -14,6 +14,7 @@ import { fetchBaseSbom } from "./fetchBaseSbom.js";
 import { inputKey, putJson } from "./storage.js";
 import { estimateDurationMinutes } from "./estimate.js";
 import { checkRegistryEgress } from "./registryEgress.js";
+import { recordMetric } from "../metrics/events.js";
 
 export interface SubmitResult {
   job: SubmittedJob;
@@ -108,7 +109,12 @@ export async function submitAnalysis({
     throw err;
   }
   if (!admitted.ok || admitted.replay) await discardInputs();
-  if (!admitted.ok) throw refusalError(admitted.refusal);
+  if (!admitted.ok) {
+    if (admitted.refusal.code === "QUOTA_EXCEEDED") {
+      await recordMetric(env, db, { kind: "quota_exceeded", orgId: auth.orgId, quotaType: String(admitted.refusal.details.quota_type ?? "unknown") });
+    }
+    throw refusalError(admitted.refusal);
+  }
   if (admitted.replay) {
     const existing = await findJob(env, db, auth.orgId, admitted.jobId);
     if (!existing) throw new ApiError("INTERNAL_ERROR", "The original job of this Idempotency-Key could not be found");
@@ -116,6 +122,7 @@ export async function submitAnalysis({
   }
   // The ledger records the hold as the job's max_cost (0 on unmetered plans) and decided its verdicts.
   const record: NewJobRecord = { ...job, maxCost: admitted.hold, reachabilityVerdicts: admitted.verdicts ?? false };
+  await recordMetric(env, null, { kind: "job_queued", orgId: auth.orgId });
   return { job: { ...record, status: "queued" }, replay: false, ...(admitted.quota ? { quota: admitted.quota } : {}) };
 }
 
