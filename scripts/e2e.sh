@@ -34,5 +34,7 @@ for step in scripts/e2e.d/*; do
   echo "[e2e] $step"
   if ! "$step"; then status=1; echo "[e2e] FAILED: $step"; fi
 done
+echo "[e2e] scanning the stack's log for secrets, tokens and passwords"
+if ! node scripts/e2e/scan-logs.mjs "$log"; then status=1; fi
 if [ "$status" != 0 ]; then echo "[e2e] stack log (tail):"; tail -80 "$log"; fi
 exit "$status"
