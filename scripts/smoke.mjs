@@ -92,5 +92,24 @@ for (const t of tiers.json ?? []) shape(`tiers[${t.tier}]`, t, { tier: "string",
 const unauth = await req("GET", "/api/v1/billing/subscription");
 check("no token → 401 envelope", unauth.status === 401 && ["error", "message", "details", "timestamp"].every((k) => k in (unauth.json ?? {})), unauth.text);
 
+// Over the wire (a real socket, not in-process): a 40 MB chunked body with no Content-Length, past
+// the 1 MiB limit, must be answered 413 in the envelope, not with a reset connection.
+let sent = 0;
+const chunk = new Uint8Array(64 * 1024).fill(32);
+const oversized = new ReadableStream({
+  pull(ctrl) {
+    if (sent >= 40 * 1024 * 1024) return ctrl.close();
+    sent += chunk.byteLength;
+    ctrl.enqueue(chunk);
+  },
+});
+try {
+  const res = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: oversized, duplex: "half" });
+  const body = await res.json().catch(() => null);
+  check("a 40 MB chunked body → 413 envelope (not a reset)", res.status === 413 && body?.error === "VALIDATION_ERROR" && body?.details?.max_bytes === 1048576, JSON.stringify(body));
+} catch (err) {
+  check("a 40 MB chunked body → 413 envelope (not a reset)", false, String(err?.cause ?? err));
+}
+
 console.log(`\nsmoke: ${failures ? "FAILED" : "passed"} (${failures} failure${failures === 1 ? "" : "s"}) against ${base}`);
 process.exit(failures ? 1 : 0);

@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env.js";
 import { ApiError } from "../errors/api-error.js";
 
@@ -16,29 +15,36 @@ export const requireJson = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Caps request bodies; a larger one is refused with 413 before it is read. */
+/**
+ * Caps request bodies at `maxBytes`, counted as they arrive (chunked bodies too); a larger one is
+ * answered 413 in the envelope. hono's own bodyLimit answers as soon as the limit is passed, and a
+ * client still sending then sees a reset connection instead of the answer; this drains first.
+ */
 export const limitBody = (maxBytes: number) =>
-  bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new ApiError("VALIDATION_ERROR", `Request body exceeds ${maxBytes} bytes`, { max_bytes: maxBytes }, { status: 413 });
-    },
+  createMiddleware<AppEnv>(async (c, next) => {
+    if (!c.req.raw.body) return next();
+    const bytes = await readCapped(c.req.raw, maxBytes);
+    c.req.raw = new Request(c.req.raw, { body: bytes });
+    await next();
   });
 
-/** After a body passes its limit, up to this much more is read and dropped so the client can read the 413. */
-const LINGER_BYTES = 4 * 1024 * 1024;
-
 /**
- * Reads a request body as text, at most `maxBytes`, whether or not it declares a Content-Length
- * (chunked bodies are counted as they arrive). Over the limit: 413 in the envelope. The rest of an
- * oversized body is drained up to LINGER_BYTES first, so a client still sending gets the answer
- * instead of a reset connection.
+ * After a body passes its limit, the rest is read and dropped (up to the platform's own request
+ * limit, 100 MB on every Cloudflare plan) before the 413 is sent, so a client still sending reads the
+ * answer instead of a reset connection.
  */
+const DRAIN_LIMIT_BYTES = 100 * 1024 * 1024;
+
+/** Reads a request body as text, at most `maxBytes` (413 in the envelope beyond). */
 export async function readBodyCapped(req: Request, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readCapped(req, maxBytes));
+}
+
+async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => new ApiError("VALIDATION_ERROR", `Request body exceeds ${maxBytes} bytes`, { max_bytes: maxBytes }, { status: 413 });
   const declared = Number(req.headers.get("Content-Length") ?? NaN);
-  if (declared > maxBytes + LINGER_BYTES) throw tooLarge();
-  if (!req.body) return "";
+  if (declared > DRAIN_LIMIT_BYTES) throw tooLarge();
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -47,7 +53,7 @@ export async function readBodyCapped(req: Request, maxBytes: number): Promise<st
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      while (size <= maxBytes + LINGER_BYTES) {
+      while (size <= DRAIN_LIMIT_BYTES) {
         const next = await reader.read();
         if (next.done) break;
         size += next.value.byteLength;
@@ -59,9 +65,9 @@ export async function readBodyCapped(req: Request, maxBytes: number): Promise<st
   }
   const all = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
