@@ -64,6 +64,12 @@ const ConfigSchema = z
     /** During a rotation: the runner's previous HMAC secret, still accepted on its callbacks. */
     RUNNER_SECRET_PREVIOUS: secret("RUNNER_SECRET_PREVIOUS").optional(),
     RUNNER_URL: z.string().url("RUNNER_URL must be a URL").transform((s) => s.replace(/\/+$/, "")),
+    /**
+     * Seconds a dispatched job may go without a heartbeat from its runner (which sends one every 15 s
+     * by default) before it is recovered: failed without charge, or dispatched again if it never started.
+     * A runner's death is noticed within this plus the ledger's 20 s recovery tick (docs/operations.md).
+     */
+    JOB_LEASE_SECONDS: z.coerce.number().int().min(20).max(3600).default(120),
     OPERATOR_TOKEN: secret("OPERATOR_TOKEN"),
     SESSION_SECRET: secret("SESSION_SECRET"),
     CORS_ALLOWED_ORIGINS: csv,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../src/index.js";
@@ -8,6 +8,9 @@ import { progress, stubRunner } from "./support/runner.js";
 import { verifyRequest, DispatchBatchSchema } from "@vexxy/contract";
 import { TEST_SECRETS } from "./support/secrets.js";
 import { sweep } from "../src/services/sweep.js";
+import { RECOVERY_TICK_MS } from "../src/ledger/recovery.js";
+import { ledgerFor } from "../src/ledger/client.js";
+import { recordQueueSends, runAlarm } from "./support/ledger.js";
 
 let restore: (() => void) | null = null;
 afterEach(() => restore?.());
@@ -200,6 +203,45 @@ describe("queue consumer → runner", () => {
     const del = stub.seen.find((r) => r.method === "DELETE")!;
     expect(new URL(del.url).pathname).toBe(`/v1/jobs/${jobId}`);
     expect((await verifyRequest(TEST_SECRETS.RUNNER_SECRET, "DELETE", `/v1/jobs/${jobId}`, "", del.headers)).ok).toBe(true);
+  });
+});
+
+describe("recovery by the organization's ledger timer (no request, no cron)", () => {
+  it("while jobs are in flight, the ledger asks for its organization's recovery each tick, which fails a silent runner's job for free", async () => {
+    const { org, jobId } = await submitted();
+    await progress(jobId, "running_test_script", 40, { sandbox_started_at: new Date().toISOString() });
+    const ledger = ledgerFor(env, org.orgId);
+    const sends = await recordQueueSends(ledger as unknown as DurableObjectStub);
+    // One tick later (the ledger's timer runs on real time, here moved forward) the lease has expired too.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + RECOVERY_TICK_MS + 1000);
+      await runAlarm(ledger as unknown as DurableObjectStub);
+      expect(sends.bodies).toContainEqual({ recover_organization: org.orgId });
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      // The dispatch queue's consumer runs the organization's recovery.
+      await deliver("vexxy-analysis-jobs", { recover_organization: org.orgId });
+    } finally {
+      vi.useRealTimers();
+    }
+    const r = await row(jobId);
+    expect(r).toMatchObject({ status: "failed", billing_state: "voided" });
+    expect(r!.error_message).toMatch(/lease expired/);
+    expect(await account(org.orgId)).toMatchObject({ held: 0, current_period_credits_used: 0 });
+  });
+
+  it("asks for nothing when no job is in flight", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const ledger = ledgerFor(env, org.orgId);
+    const sends = await recordQueueSends(ledger as unknown as DurableObjectStub);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + RECOVERY_TICK_MS + 1000);
+      await ledger.tick(org.orgId);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(sends.bodies).toEqual([]);
   });
 });
 

@@ -41,7 +41,7 @@ describe("the ledger delivers its own outbox", () => {
     const ids = await submitN(org.token, 3);
     await until(async () => (await jobCount(org.orgId)) === 3 && (await org.ledger.undelivered(org.orgId)).entries.length === 0);
     expect(await eventCount(org.orgId, "hold_placed")).toBe(3);
-    const queued = sends.bodies.map((b) => (b as { job_id: string }).job_id).sort();
+    const queued = sends.bodies.flatMap((b) => (b as { job_id?: string }).job_id ?? []).sort();
     expect(queued).toEqual([...ids].sort());
     // The D1 subscription row follows the account.
     const sub = await env.DB.prepare("SELECT current_period_analyses FROM subscriptions WHERE organization_id = ?").bind(org.orgId).first<{ current_period_analyses: number }>();

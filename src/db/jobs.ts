@@ -193,28 +193,31 @@ export async function setBillingState(db: Database, jobId: string, from: Billing
 }
 
 /** Jobs whose billing decision has not reached the ledger yet (crash between the two writes). */
-export async function jobsAwaitingBilling(db: Database, limit = 100): Promise<JobRow[]> {
+/** `orgId` limits a query to one organization (its ledger's recovery tick); null means every one (the cron). */
+const inOrg = (orgId: string | null) => (orgId === null ? undefined : eq(schema.analysisJobs.organizationId, orgId));
+
+export async function jobsAwaitingBilling(db: Database, orgId: string | null = null, limit = 100): Promise<JobRow[]> {
   const t = schema.analysisJobs;
-  return db.select().from(t).where(inArray(t.billingState, ["to_settle", "to_void"])).limit(limit);
+  return db.select().from(t).where(and(inArray(t.billingState, ["to_settle", "to_void"]), inOrg(orgId))).limit(limit);
 }
 
 /** Running/analyzing jobs whose lease expired, and dispatched-but-silent queued jobs. */
-export async function jobsWithExpiredLease(db: Database, nowIso: string, limit = 100): Promise<JobRow[]> {
+export async function jobsWithExpiredLease(db: Database, nowIso: string, orgId: string | null = null, limit = 100): Promise<JobRow[]> {
   const t = schema.analysisJobs;
   return db
     .select()
     .from(t)
-    .where(and(inArray(t.status, ["queued", "running", "analyzing"]), lt(t.leaseExpiresAt, nowIso)))
+    .where(and(inArray(t.status, ["queued", "running", "analyzing"]), lt(t.leaseExpiresAt, nowIso), inOrg(orgId)))
     .limit(limit);
 }
 
 /** Queued jobs never dispatched (the queue send was lost) older than `beforeIso`. */
-export async function undispatchedJobs(db: Database, beforeIso: string, limit = 100): Promise<JobRow[]> {
+export async function undispatchedJobs(db: Database, beforeIso: string, orgId: string | null = null, limit = 100): Promise<JobRow[]> {
   const t = schema.analysisJobs;
   return db
     .select()
     .from(t)
-    .where(and(eq(t.status, "queued"), isNull(t.dispatchedAt), lt(t.updatedAt, beforeIso)))
+    .where(and(eq(t.status, "queued"), isNull(t.dispatchedAt), lt(t.updatedAt, beforeIso), inOrg(orgId)))
     .limit(limit);
 }
 

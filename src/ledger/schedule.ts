@@ -1,6 +1,7 @@
 /**
  * When the ledger object's one alarm should fire, pure: now while anything is undelivered (unless
- * a failed delivery is backing off), else the earliest hold deadline or dispatch check, or the period's end.
+ * a failed delivery is backing off), else the earliest hold deadline, dispatch check or recovery tick,
+ * or the period's end.
  */
 
 /** A failed delivery is retried after 1 s, 2 s, 4 s … at most 5 minutes. */
@@ -15,8 +16,11 @@ export function nextWake(s: {
   /** The earliest of a pending hold's deadline and a dispatch check. */
   deadline: number | null;
   periodEnd: number | null;
+  /** While jobs are in flight: when the next recovery tick is due (real time). */
+  recoveryDue?: number | null;
 }): number | null {
   const candidates: number[] = [];
+  if (s.recoveryDue !== undefined && s.recoveryDue !== null) candidates.push(s.recoveryDue);
   if (s.undelivered && s.failures === 0) candidates.push(s.now);
   if (s.deadline !== null) candidates.push(s.deadline);
   if (s.periodEnd !== null) candidates.push(s.periodEnd);

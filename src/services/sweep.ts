@@ -1,12 +1,16 @@
 /**
- * The cron backstop: settles billing decisions a crash left half-done, fails jobs whose runner went
- * silent (lease expired), re-dispatches queued jobs whose dispatch was lost, rolls over billing periods
- * that ended, and forgets old runner nonces.
+ * Recovery of jobs whose runner or dispatch went missing: settles billing decisions a crash left
+ * half-done, recovers jobs whose runner went silent (lease expired: dispatched again if the sandbox
+ * never started, else failed without charge), and re-dispatches queued jobs whose dispatch was lost.
+ *
+ * It runs per organization on a timer of the organization's ledger (every RECOVERY_TICK_MS while it
+ * has jobs in flight; ledger/recovery.ts), so no job waits for a request or a cron; the cron runs it
+ * for everyone as a backstop, and also rolls over billing periods that ended and forgets old nonces.
  */
 import { lte } from "drizzle-orm";
-import { createDb, schema } from "../db/client.js";
+import { createDb, schema, type Database } from "../db/client.js";
 import { jobsAwaitingBilling, jobsWithExpiredLease, purgeNonces, undispatchedJobs, updateActiveJob } from "../db/jobs.js";
-import { loadConfig } from "../env.js";
+import { loadConfig, type Config } from "../env.js";
 import { ledgerFor } from "../ledger/client.js";
 import { iso } from "../lib/time.js";
 import { log } from "../lib/log.js";
@@ -24,18 +28,14 @@ export interface SweepReport {
   ledgersTicked: number;
 }
 
-export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
-  const config = loadConfig(env);
-  const db = createDb(env.DB);
-  const report: SweepReport = { billed: 0, leasesExpired: 0, redispatched: 0, ledgersTicked: 0 };
-
-  for (const job of await jobsAwaitingBilling(db)) {
+async function recoverJobs(env: Env, db: Database, config: Config, orgId: string | null, now: number, report: SweepReport): Promise<void> {
+  for (const job of await jobsAwaitingBilling(db, orgId)) {
     await billJob(env, db, job);
     report.billed++;
   }
-  for (const job of await jobsWithExpiredLease(db, iso(now))) {
+  for (const job of await jobsWithExpiredLease(db, iso(now), orgId)) {
     if (job.status === "queued" && job.dispatchAttempts < MAX_REDISPATCHES) {
-      // Accepted by a runner that never reported back: dispatch again.
+      // Accepted by a runner that never started it (and went silent): dispatch again.
       await updateActiveJob(db, job.id, ["queued"], { dispatchedAt: null, leaseExpiresAt: null });
       await enqueueDispatch(env, { job_id: job.id, organization_id: job.organizationId });
       report.redispatched++;
@@ -44,10 +44,25 @@ export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
       report.leasesExpired++;
     }
   }
-  for (const job of await undispatchedJobs(db, iso(now - UNDISPATCHED_GRACE_MS))) {
+  for (const job of await undispatchedJobs(db, iso(now - UNDISPATCHED_GRACE_MS), orgId)) {
     await enqueueDispatch(env, { job_id: job.id, organization_id: job.organizationId });
     report.redispatched++;
   }
+}
+
+/** One organization's recovery (its ledger's timer sends it through the dispatch queue). */
+export async function recoverOrganization(env: Env, orgId: string, now = Date.now()): Promise<SweepReport> {
+  const report: SweepReport = { billed: 0, leasesExpired: 0, redispatched: 0, ledgersTicked: 0 };
+  await recoverJobs(env, createDb(env.DB), loadConfig(env), orgId, now, report);
+  if (report.billed || report.leasesExpired || report.redispatched) log("info", "recovery", { organization_id: orgId, ...report });
+  return report;
+}
+
+/** The cron backstop: every organization's recovery, period rollovers, old nonces. */
+export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
+  const db = createDb(env.DB);
+  const report: SweepReport = { billed: 0, leasesExpired: 0, redispatched: 0, ledgersTicked: 0 };
+  await recoverJobs(env, db, loadConfig(env), null, now, report);
   const due = await db
     .select({ org: schema.subscriptions.organizationId })
     .from(schema.subscriptions)

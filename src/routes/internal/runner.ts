@@ -43,7 +43,7 @@ export const runnerRoutes = new Hono<Env>()
   .use("*", requireRunnerSignature)
   .post("/:job_id/progress", async (c) => {
     const body = parse(ProgressCallbackSchema, c.get("rawBody"));
-    return c.json(answer(await recordProgress(c.get("db"), jobIdOf(c.req.param("job_id")), body)));
+    return c.json(answer(await recordProgress(c.get("db"), c.get("config"), jobIdOf(c.req.param("job_id")), body)));
   })
   .post("/:job_id/complete", async (c) => {
     const body = parse(CompleteCallbackSchema, c.get("rawBody"));

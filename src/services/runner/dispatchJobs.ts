@@ -9,9 +9,9 @@ import { iso } from "../../lib/time.js";
 import { log } from "../../lib/log.js";
 import { dispatchBatchToRunner } from "./runnerClient.js";
 import { failJobByService } from "./failJob.js";
-import { LEASE_SECONDS } from "./recordProgress.js";
 import { defaultVexPolicies } from "../organizations/settings.js";
-import { DispatchMessageSchema } from "../../queues/messages.js";
+import { DispatchMessageSchema, RecoveryMessageSchema } from "../../queues/messages.js";
+import { recoverOrganization } from "../sweep.js";
 import type { DispatchJob } from "@vexxy/contract";
 
 /** Exponential backoff with jitter for a busy or unreachable runner: 5 s, 10 s, 20 s … capped at 5 min. */
@@ -29,7 +29,15 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
   const config = loadConfig(env);
   const db = createDb(env.DB);
   const wanted = new Map<string, { msg: Message<unknown>; orgId: string }>();
+  const recoveries = new Set<string>();
+  const recoveryMessages: Message<unknown>[] = [];
   for (const msg of batch.messages) {
+    const recovery = RecoveryMessageSchema.safeParse(msg.body);
+    if (recovery.success) {
+      recoveries.add(recovery.data.recover_organization);
+      recoveryMessages.push(msg);
+      continue;
+    }
     const parsed = DispatchMessageSchema.safeParse(msg.body);
     if (!parsed.success || wanted.has(parsed.data.job_id)) {
       if (!parsed.success) log("warn", "dropping malformed dispatch message", { message_id: msg.id });
@@ -38,6 +46,9 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
     }
     wanted.set(parsed.data.job_id, { msg, orgId: parsed.data.organization_id });
   }
+  for (const orgId of recoveries) await recoverOrganization(env, orgId);
+  for (const msg of recoveryMessages) msg.ack();
+  if (!wanted.size) return;
   const jobs = await getJobsByIds(db, [...wanted.keys()]);
   const byId = new Map(jobs.map((j) => [j.id, j]));
   // A job that chose no VEX policy gets its organization's default as of its dispatch.
@@ -74,7 +85,7 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
         reachability_verdicts: await verdictsFor(job),
         verdicts_tier: lowestTierWith("reachability_analysis"),
         inputs: { sbom: job.sbomKey !== null, vulnerabilities: job.vulnerabilitiesKey !== null },
-        lease_seconds: LEASE_SECONDS,
+        lease_seconds: config.JOB_LEASE_SECONDS,
         attempt: msg.attempts,
       },
     });
@@ -86,7 +97,7 @@ export async function handleDispatchBatch(batch: MessageBatch<unknown>, env: Env
     const outcome = outcomes.get(job.id)!;
     const attempts = job.dispatchAttempts + 1;
     if (outcome.kind === "accepted") {
-      updates.push({ jobId: job.id, fields: { dispatchAttempts: attempts, dispatchedAt: iso(Date.now()), leaseExpiresAt: iso(Date.now() + LEASE_SECONDS * 1000) } });
+      updates.push({ jobId: job.id, fields: { dispatchAttempts: attempts, dispatchedAt: iso(Date.now()), leaseExpiresAt: iso(Date.now() + config.JOB_LEASE_SECONDS * 1000) } });
       msg.ack();
     } else if (outcome.kind === "rejected") {
       log("error", "runner rejected a dispatch", { job_id: job.id, status: outcome.status, body: outcome.body });

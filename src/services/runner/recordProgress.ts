@@ -2,16 +2,15 @@ import type { Database } from "../../db/client.js";
 import type { JobRow, JobStatus } from "../../db/schema.js";
 import { getJobById, TERMINAL, transitionJob, updateActiveJob } from "../../db/jobs.js";
 import type { ProgressCallback } from "@vexxy/contract";
+import type { Config } from "../../env.js";
 import { iso, isoNow } from "../../lib/time.js";
 
-/** Seconds a job may go without a heartbeat before the sweep fails it. */
-export const LEASE_SECONDS = 120;
 const POST_PROCESSING = new Set(["collecting_evidence", "computing_reachability", "writing_vex"]);
 
 export type CallbackOutcome = { kind: "ok"; job: JobRow } | { kind: "not_found" } | { kind: "finished"; status: JobStatus };
 
 /** Progress and heartbeat: moves queued → running → analyzing, never backwards; renews the lease. */
-export async function recordProgress(db: Database, jobId: string, p: ProgressCallback): Promise<CallbackOutcome> {
+export async function recordProgress(db: Database, config: Pick<Config, "JOB_LEASE_SECONDS">, jobId: string, p: ProgressCallback): Promise<CallbackOutcome> {
   const job = await getJobById(db, jobId);
   if (!job) return { kind: "not_found" };
   if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
@@ -20,7 +19,7 @@ export async function recordProgress(db: Database, jobId: string, p: ProgressCal
   const fields = {
     progressPercent: Math.max(job.progressPercent, p.progress_percent),
     currentPhase: job.status === "analyzing" && desired === "running" ? job.currentPhase : p.phase,
-    leaseExpiresAt: iso(now + LEASE_SECONDS * 1000),
+    leaseExpiresAt: iso(now + config.JOB_LEASE_SECONDS * 1000),
     ...(p.sandbox_started_at && !job.sandboxStartedAt ? { sandboxStartedAt: iso(Date.parse(p.sandbox_started_at)) } : {}),
   };
   let updated: JobRow | null = null;
