@@ -1,6 +1,8 @@
 // `npm start`: the whole local stack — the Worker under `wrangler dev` (local D1, Durable Objects,
 // Queues, R2; migrations applied first) on PORT (default 8001, the spec's base URL) and the
 // sandbox-runner on RUNNER_PORT (default 8002). Uses .dev.vars, or .dev.vars.example when absent.
+// It supervises: a runner that dies is started again (after 1 s, doubling to 30 s while it keeps
+// dying) and the Worker stays up; the Worker's own exit, or Ctrl-C, stops everything.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
@@ -23,16 +25,42 @@ const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--loc
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const children = [];
-function run(name, cmd, args, env) {
+/** The live child of each supervised process, by name. */
+const children = new Map();
+function spawnGroup(cmd, args, env) {
   // Own process group, so stopping the stack also stops grandchildren (npm → tsx → node, wrangler → workerd).
-  const child = spawn(cmd, args, { stdio: "inherit", detached: true, env: { ...process.env, ...env } });
+  return spawn(cmd, args, { stdio: "inherit", detached: true, env: { ...process.env, ...env } });
+}
+
+/** A process whose exit stops the stack (the Worker). */
+function run(name, cmd, args, env) {
+  const child = spawnGroup(cmd, args, env);
   child.on("exit", (code, signal) => {
+    if (stopping) return;
     console.log(`[start] ${name} exited (${signal ?? code}); stopping the stack`);
     shutdown(code ?? 1);
   });
-  children.push(child);
-  return child;
+  children.set(name, child);
+}
+
+/** A process that is started again when it dies, with backoff (the sandbox-runner). */
+function supervise(name, cmd, args, env) {
+  let failures = 0;
+  const start = () => {
+    const startedAt = Date.now();
+    const child = spawnGroup(cmd, args, env);
+    children.set(name, child);
+    child.on("exit", (code, signal) => {
+      if (stopping) return;
+      // What it started (sandboxes and their tracers) is left as a real crash leaves it: the new
+      // process's orphan sweep removes the sandboxes first, then their tracers.
+      failures = Date.now() - startedAt > 60_000 ? 1 : failures + 1;
+      const delay = Math.min(30_000, 1000 * 2 ** (failures - 1));
+      console.log(`[start] ${name} exited (${signal ?? code}); starting it again in ${delay / 1000} s — the Worker stays up`);
+      setTimeout(() => stopping || start(), delay).unref();
+    });
+  };
+  start();
 }
 
 let stopping = false;
@@ -40,7 +68,7 @@ function shutdown(code) {
   if (stopping) return;
   stopping = true;
   const signal = (sig) => {
-    for (const c of children) {
+    for (const c of children.values()) {
       try {
         process.kill(-c.pid, sig);
       } catch {}
@@ -56,7 +84,7 @@ function shutdown(code) {
 process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 process.on("exit", () => {
-  for (const c of children) {
+  for (const c of children.values()) {
     try {
       process.kill(-c.pid, "SIGKILL");
     } catch {}
@@ -66,11 +94,11 @@ process.on("exit", () => {
 run(
   "worker",
   "wrangler",
-  ["dev", "--port", port, "--ip", "127.0.0.1", "--persist-to", persist, "--env-file", varsFile, "--var", `RUNNER_URL:http://127.0.0.1:${runnerPort}`, "--var", `PUBLIC_BASE_URL:http://localhost:${port}`, "--show-interactive-dev-session=false"],
+  ["dev", "--port", port, "--ip", "127.0.0.1", "--persist-to", persist, "--env-file", varsFile, "--var", `RUNNER_URL:http://127.0.0.1:${runnerPort}`, "--var", `PUBLIC_BASE_URL:http://localhost:${port}`, ...(process.env.JOB_LEASE_SECONDS ? ["--var", `JOB_LEASE_SECONDS:${process.env.JOB_LEASE_SECONDS}`] : []), "--show-interactive-dev-session=false"],
   {},
 );
 if (withRunner) {
-  run("sandbox-runner", "npm", ["-w", "sandbox-runner", "start"], {
+  supervise("sandbox-runner", "npm", ["-w", "sandbox-runner", "start"], {
     RUNNER_PORT: runnerPort,
     RUNNER_SECRET: vars.RUNNER_SECRET,
     RUNNER_ALLOWED_REGISTRIES: vars.RUNNER_ALLOWED_REGISTRIES ?? "",

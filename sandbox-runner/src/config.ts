@@ -3,6 +3,7 @@
  * receives the parsed `RunnerConfig` object; nothing reads process.env deep inside.
  */
 import { parseAllowedRegistries } from "@vexxy/contract";
+import { hostname } from "node:os";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -22,6 +23,15 @@ const optionalText = z
 const EnvSchema = z.object({
   RUNNER_PORT: z.coerce.number().int().min(0).max(65535).default(8002),
   RUNNER_HOST: z.string().min(1).default("127.0.0.1"),
+  /**
+   * This runner's identity: every sandbox it creates carries it, and its orphan sweep touches only
+   * sandboxes that carry it, so runners sharing a host never remove each other's. Default: the
+   * host name and port, stable across restarts.
+   */
+  RUNNER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { error: "RUNNER_ID must be 1-63 of A-Z a-z 0-9 _ . - (starting alphanumeric)" })
+    .optional(),
   RUNNER_SECRET: z
     .string({ error: "RUNNER_SECRET is required (the HMAC secret shared with the Worker)" })
     .min(32, { error: "RUNNER_SECRET must be at least 32 characters" }),
@@ -29,6 +39,8 @@ const EnvSchema = z.object({
   RUNNER_SECRET_PREVIOUS: z.string().min(32, { error: "RUNNER_SECRET_PREVIOUS must be at least 32 characters" }).optional(),
   WORKER_URL: z.url().default("http://127.0.0.1:8001"),
   RUNNER_MAX_CONCURRENT: int(2),
+  /** Accepted jobs that may wait for a sandbox slot in the runner's local queue (0: refuse when full). */
+  RUNNER_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(100),
   RUNNER_DRIVER: z.enum(["podman", "kubernetes"]).default("podman"),
   RUNNER_HEARTBEAT_SECONDS: seconds(15),
   RUNNER_SHUTDOWN_GRACE_SECONDS: seconds(30),
@@ -53,11 +65,13 @@ const EnvSchema = z.object({
 export interface RunnerConfig {
   port: number;
   host: string;
+  runnerId: string;
   secret: string;
   /** During a rotation: the previous secret, still accepted on the Worker's requests (never used to sign). */
   previousSecret?: string;
   workerUrl: string;
   maxConcurrent: number;
+  queueLimit: number;
   driver: "podman" | "kubernetes";
   heartbeatSeconds: number;
   shutdownGraceSeconds: number;
@@ -97,10 +111,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.RUNNER_PORT,
     host: e.RUNNER_HOST,
+    runnerId: e.RUNNER_ID ?? defaultRunnerId(e.RUNNER_PORT),
     secret: e.RUNNER_SECRET,
     ...(e.RUNNER_SECRET_PREVIOUS ? { previousSecret: e.RUNNER_SECRET_PREVIOUS } : {}),
     workerUrl: e.WORKER_URL.replace(/\/+$/, ""),
     maxConcurrent: e.RUNNER_MAX_CONCURRENT,
+    queueLimit: e.RUNNER_QUEUE_LIMIT,
     driver: e.RUNNER_DRIVER,
     heartbeatSeconds: e.RUNNER_HEARTBEAT_SECONDS,
     shutdownGraceSeconds: e.RUNNER_SHUTDOWN_GRACE_SECONDS,
@@ -116,4 +132,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedRegistries,
     kubernetes: { namespace: e.K8S_SANDBOX_NAMESPACE, inCluster: e.K8S_IN_CLUSTER },
   };
+}
+
+/** host name + port, as a label value (e.g. "build-7-8002"). */
+function defaultRunnerId(port: number): string {
+  const host = hostname().replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 50) || "runner";
+  return `${host}-${port}`;
 }

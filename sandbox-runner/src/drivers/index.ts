@@ -30,6 +30,7 @@ export async function selectDriver(
       ...(config.zapImage ? { zapImage: config.zapImage } : {}),
       ...(config.proberImage ? { proberImage: config.proberImage } : {}),
       imageSources: config.imageSources,
+      runnerId: config.runnerId,
       pullPolicy: {
         allowedRegistries: config.allowedRegistries,
         onPullError: ({ imageRef, stderr }) => logger.warn("image pull failed", { image_ref: imageRef, podman: stderr }),

@@ -46,6 +46,20 @@ describe("loadConfig", () => {
     });
   });
 
+  it("gives the runner a stable identity (host name and port) unless RUNNER_ID names one", async () => {
+    const { hostname } = await import("node:os");
+    const a = loadConfig({ RUNNER_SECRET: secret, RUNNER_PORT: "8123" });
+    expect(a.runnerId).toBe(`${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}-8123`);
+    expect(loadConfig({ RUNNER_SECRET: secret, RUNNER_PORT: "8123" }).runnerId).toBe(a.runnerId); // the same after a restart
+    expect(loadConfig({ RUNNER_SECRET: secret, RUNNER_PORT: "8124" }).runnerId).not.toBe(a.runnerId); // another runner on the host
+    expect(loadConfig({ RUNNER_SECRET: secret, RUNNER_ID: "runner-a" }).runnerId).toBe("runner-a");
+    expect(() => loadConfig({ RUNNER_SECRET: secret, RUNNER_ID: "no spaces" })).toThrow(/RUNNER_ID must be/);
+    // Allow-listed registries and the rotation secret are read too.
+    const b = loadConfig({ RUNNER_SECRET: secret, RUNNER_ALLOWED_REGISTRIES: "localhost, 127.0.0.1:5000", RUNNER_SECRET_PREVIOUS: "p".repeat(32) });
+    expect([...b.allowedRegistries]).toEqual(["localhost:443", "127.0.0.1:5000"]);
+    expect(b.previousSecret).toBe("p".repeat(32));
+  });
+
   it("names a missing secret", () => {
     expect(() => loadConfig({})).toThrow(ConfigError);
     expect(() => loadConfig({})).toThrow(/RUNNER_SECRET: RUNNER_SECRET is required/);

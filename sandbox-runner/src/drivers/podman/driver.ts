@@ -80,9 +80,14 @@ export class PodmanDriver implements SandboxDriver {
     const stale = (await readdir(root).catch(() => [] as string[])).filter((e) => e.startsWith(this.workPrefix()));
     const filters = ["--filter", `label=${MANAGED_LABEL}`];
     if (this.options.runnerId) filters.push("--filter", `label=vexxy.runner=${this.options.runnerId}`);
-    const r = await podmanOk(["ps", "-a", ...filters, "--format", "{{.ID}}"]);
-    const ids = r.split("\n").map((s) => s.trim()).filter(Boolean);
-    if (ids.length) await podman(["rm", "-f", "-t", "0", ...ids]);
+    const list = async () => (await podmanOk(["ps", "-a", ...filters, "--format", "{{.ID}}"])).split("\n").map((s) => s.trim()).filter(Boolean);
+    const ids = await list();
+    // A container whose tracer died with the previous runner can time out its first stop (conmon
+    // never writes its exit file; podman then marks it exited): a second pass removes it.
+    for (let pass = 0, left = ids; left.length && pass < 3; pass++) {
+      await podman(["rm", "-f", "-t", "0", ...left]);
+      left = await list();
+    }
     // Containers first, then their stracers (a live conmon must not lose its tracer), then the dirs.
     for (const entry of stale) {
       for (const sub of await readdir(join(root, entry)).catch(() => [] as string[])) {
