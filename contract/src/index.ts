@@ -17,8 +17,17 @@ export const JOB_PHASES = [
 ] as const;
 export type JobPhase = (typeof JOB_PHASES)[number];
 
+/**
+ * Not a pipeline phase: the runner accepted the job and holds it in its local queue until a sandbox
+ * slot frees. Reported (and repeated as a heartbeat) so the job's lease stays alive; it stays "queued".
+ */
+export const WAITING_PHASE = "waiting_for_slot" as const;
+export const PROGRESS_PHASES = [WAITING_PHASE, ...JOB_PHASES] as const;
+export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
+
 /** Human-readable phase labels, as the spec's `current_phase` shows them. */
-export const PHASE_LABELS: Record<JobPhase, string> = {
+export const PHASE_LABELS: Record<ProgressPhase, string> = {
+  waiting_for_slot: "Waiting for a free sandbox slot",
   pulling_image: "Pulling image by digest",
   starting_sandbox: "Starting isolated sandbox",
   waiting_for_health: "Waiting for the application to become healthy",
@@ -80,7 +89,7 @@ export type DispatchBatchResult = z.infer<typeof DispatchBatchResultSchema>;
 
 /** POST /internal/v1/jobs/{id}/progress — also the heartbeat. */
 export const ProgressCallbackSchema = z.object({
-  phase: z.enum(JOB_PHASES),
+  phase: z.enum(PROGRESS_PHASES),
   progress_percent: z.number().int().min(0).max(100),
   message: z.string().max(1000).optional(),
   /** When the sandbox started running the image (first report that has it wins). */

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     secret: config.secret,
     ...(config.previousSecret ? { previousSecret: config.previousSecret } : {}),
     maxConcurrent: config.maxConcurrent,
+    queueLimit: config.queueLimit,
     deps: {
       driver,
       worker: new WorkerClient({ baseUrl: config.workerUrl, secret: config.secret }),

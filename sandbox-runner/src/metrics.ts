@@ -11,6 +11,8 @@ export interface RunnerMetrics {
   readonly registry: Registry;
   jobsFinished: Counter<"state">;
   jobsRunning: Gauge;
+  /** Accepted jobs waiting in the local queue for a slot. */
+  jobsQueued: Gauge;
   phaseDuration: Histogram<"phase">;
   sandboxFailures: Counter<"code">;
   traceEvents: Counter<"kind">;
@@ -31,6 +33,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Runne
   const jobsRunning = new Gauge({
     name: "vexxy_runner_jobs_running",
     help: "Jobs currently holding a sandbox slot",
+    registers: [registry],
+  });
+  const jobsQueued = new Gauge({
+    name: "vexxy_runner_jobs_queued",
+    help: "Accepted jobs waiting in the runner's local queue for a sandbox slot",
     registers: [registry],
   });
   const phaseDuration = new Histogram({
@@ -66,6 +73,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Runne
     registry,
     jobsFinished,
     jobsRunning,
+    jobsQueued,
     phaseDuration,
     sandboxFailures,
     traceEvents,

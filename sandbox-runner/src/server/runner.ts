@@ -19,6 +19,8 @@ export interface RunnerOptions {
   /** During a rotation: the previous secret, still accepted (the current one always is). */
   previousSecret?: string;
   maxConcurrent: number;
+  /** Jobs that may wait for a slot (job-manager.ts); 0 refuses dispatches as busy whenever slots are full. */
+  queueLimit?: number;
   deps: PipelineDeps;
   maxBodyBytes?: number;
   retryAfterSeconds?: number;
@@ -34,7 +36,7 @@ export interface RunningRunner {
 }
 
 export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
-  const jobs = new JobManager(o.deps, o.maxConcurrent);
+  const jobs = new JobManager(o.deps, o.maxConcurrent, o.queueLimit ?? 0);
   const logger: Logger = o.deps.logger;
   const server = createRunnerServer({
     secrets: o.previousSecret ? [o.secret, o.previousSecret] : [o.secret],

@@ -34,7 +34,9 @@ export function refusalMessage(outcome: string, job: DispatchJob, ctx: ServerCon
     case "finished":
       return `attempt ${job.attempt} of job ${job.job_id} has already finished here`;
     case "busy":
-      return `all ${ctx.jobs.maxConcurrent} sandbox slots are busy`;
+      return ctx.jobs.queueLimit > 0
+        ? `all ${ctx.jobs.maxConcurrent} sandbox slots are busy and ${ctx.jobs.queueLimit} jobs already wait for one`
+        : `all ${ctx.jobs.maxConcurrent} sandbox slots are busy`;
     case "shutting_down":
       return "the runner is shutting down";
     default:

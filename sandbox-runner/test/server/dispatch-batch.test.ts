@@ -38,6 +38,30 @@ describe("POST /v1/job-batches", () => {
     expect(h.driver.sandboxes).toHaveLength(3);
   });
 
+  it("with a local queue, holds jobs beyond the slots (keeping their leases alive) and starts each the moment a slot frees", async () => {
+    const hold = gate();
+    h = await startHarness({ maxConcurrent: 1, queueLimit: 2, behaviour: { prepareImage: (_s, signal) => hold.wait(signal) } });
+    const jobs = [makeJob(), makeJob(), makeJob(), makeJob()];
+    const body = DispatchBatchResultSchema.parse((await batch(jobs)).json);
+    expect(body.results.map((r) => r.outcome)).toEqual(["accepted", "accepted", "accepted", "busy"]);
+    expect(body.results[3]!.message).toBe("all 1 sandbox slots are busy and 2 jobs already wait for one");
+    expect(h.runner.jobs.running).toBe(1);
+    expect(h.runner.jobs.queued).toBe(2);
+    // Each waiting job tells the Worker at once that it waits for a slot (and again every heartbeat).
+    await waitUntil(() => jobs.slice(1, 3).every((j) => h.worker.calls.some((c) => c.jobId === j.job_id && c.kind === "progress" && (c.body as { phase: string }).phase === "waiting_for_slot")));
+    // A waiting job is a duplicate when dispatched again, and leaves the queue when cancelled.
+    expect(DispatchBatchResultSchema.parse((await batch([jobs[1]])).json).results[0]!.outcome).toBe("duplicate");
+    expect(h.runner.jobs.cancel(jobs[2]!.job_id)).toBe(true);
+    expect(h.runner.jobs.queued).toBe(1);
+    hold.open();
+    // Oldest first, one slot at a time: job 0, then job 1; the cancelled one never starts.
+    expect((await h.worker.final(jobs[0]!.job_id)).kind).toBe("complete");
+    expect((await h.worker.final(jobs[1]!.job_id)).kind).toBe("complete");
+    await waitUntil(() => h.runner.jobs.running === 0);
+    expect(h.runner.jobs.queued).toBe(0);
+    expect(h.driver.sandboxes).toHaveLength(2);
+  });
+
   it("answers a re-dispatch of a running attempt as a duplicate without a second sandbox", async () => {
     const hold = gate();
     h = await startHarness({ behaviour: { waitHealthy: async (signal) => (await hold.wait(signal), { healthy: true }) } });

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   settings?: Partial<PipelineSettings>;
   /** The rotation setting (RUNNER_SECRET_PREVIOUS). */
   previousSecret?: string;
+  /** RUNNER_QUEUE_LIMIT (0 unless set: a busy runner refuses). */
+  queueLimit?: number;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -41,6 +43,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     secret: SECRET,
     ...(o.previousSecret ? { previousSecret: o.previousSecret } : {}),
     maxConcurrent: o.maxConcurrent ?? 2,
+    queueLimit: o.queueLimit ?? 0,
     retryAfterSeconds: 7,
     deps: {
       driver,

@@ -1,6 +1,6 @@
 /** What the API shows of a job: the spec's status and results bodies, and list items. */
 import type { JobRow } from "../../db/schema.js";
-import { PHASE_LABELS, type JobPhase } from "@vexxy/contract";
+import { PHASE_LABELS, type ProgressPhase } from "@vexxy/contract";
 import { iso } from "../../lib/time.js";
 
 function phaseLabel(job: JobRow): string | null {
@@ -8,7 +8,7 @@ function phaseLabel(job: JobRow): string | null {
   if (job.status === "complete") return "Complete";
   if (job.status === "failed") return "Failed";
   if (job.status === "cancelled") return "Cancelled";
-  return job.currentPhase ? (PHASE_LABELS[job.currentPhase as JobPhase] ?? job.currentPhase) : "Starting";
+  return job.currentPhase ? (PHASE_LABELS[job.currentPhase as ProgressPhase] ?? job.currentPhase) : "Starting";
 }
 
 function estimatedCompletion(job: JobRow): string | null {
