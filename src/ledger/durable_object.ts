@@ -24,7 +24,7 @@ import { checkDispatch, deliverOutbox } from "./delivery.js";
 import * as ops from "./operations.js";
 import { accountView, entryView } from "./rows.js";
 import { nextWake, retryDelayMs } from "./schedule.js";
-import { RECOVERY_TICK_MS, requestRecovery } from "./recovery.js";
+import { nextRecoveryTick, recoveryTick } from "./recovery.js";
 import { LedgerStore } from "./store.js";
 
 export class OrgLedger extends DurableObject<Env> {
@@ -35,8 +35,6 @@ export class OrgLedger extends DurableObject<Env> {
   /** The delivery under way (deliveries never overlap), and how many in a row have failed. */
   private delivering: Promise<number> | null = null;
   private failures = 0;
-  /** When the next recovery tick is due (real time): one tick after the object starts, then every tick. */
-  private recoveryDueAt = Date.now() + RECOVERY_TICK_MS;
   /** Set once a delivery has written this organization's row to D1 (later rounds skip that statement). */
   private organizationInD1 = false;
 
@@ -138,10 +136,7 @@ export class OrgLedger extends DurableObject<Env> {
     try {
       await this.deliverAll();
       await checkDispatch(this.store, this.env, (fn) => this.tx(fn));
-      if (this.store.earliestHoldDeadline() !== null && Date.now() >= this.recoveryDueAt) {
-        await requestRecovery(this.env, acct.organization_id);
-        this.recoveryDueAt = Date.now() + RECOVERY_TICK_MS;
-      }
+      await recoveryTick(this.store, this.env, acct.organization_id, Date.now(), (fn) => this.tx(fn));
     } catch (err) {
       this.failures++;
       const retryIn = retryDelayMs(this.failures);
@@ -196,7 +191,7 @@ export class OrgLedger extends DurableObject<Env> {
       failures: this.failures,
       deadline: minOf(holds, this.store.earliestDispatchWatch()),
       periodEnd: acct.stripe_managed ? null : acct.period_end,
-      recoveryDue: holds === null ? null : Math.max(this.recoveryDueAt, Date.now()),
+      recoveryDue: nextRecoveryTick(this.store, Date.now()),
     });
     if (at === null) return;
     // Alarms run on the real clock; under a replaced clock (tests) deadlines are driven by tick().

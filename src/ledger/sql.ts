@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 5;
+export const LEDGER_SCHEMA_VERSION = 6;
 
 /*
  * Version 2 writes fewer pages per admission (9.9 → 5.8 SQLite pages per admission commit, measured
@@ -103,6 +103,8 @@ export const LEDGER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS dispatch_watch (job_id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, due_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
   // The alarm asks for the earliest and the due watches after every delivery: an index, not a sort.
   `CREATE INDEX IF NOT EXISTS dispatch_watch_due ON dispatch_watch(due_at)`,
+  // The object's own timers that must outlive its instance (an idle object is evicted between alarms).
+  `CREATE TABLE IF NOT EXISTS timers (name TEXT PRIMARY KEY, due_at INTEGER NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS ledger_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
   `INSERT OR REPLACE INTO ledger_schema (id, version) VALUES (1, ${LEDGER_SCHEMA_VERSION})`,
 ];

@@ -334,6 +334,17 @@ export class LedgerStore {
     return this.sql.exec<{ d: number | null }>("SELECT MIN(due_at) AS d FROM dispatch_watch").one().d;
   }
 
+  /** When the named timer is due (null: not set). */
+  timerDue(name: string): number | null {
+    return this.sql.exec<{ due_at: number }>("SELECT due_at FROM timers WHERE name = ?", name).toArray()[0]?.due_at ?? null;
+  }
+
+  /** Sets (a time) or clears (null) the named timer. */
+  setTimer(name: string, dueAt: number | null): void {
+    if (dueAt === null) this.sql.exec("DELETE FROM timers WHERE name = ?", name);
+    else this.sql.exec("INSERT OR REPLACE INTO timers (name, due_at) VALUES (?, ?)", name, dueAt);
+  }
+
   /** A delivered round: its jobs leave the outbox, its entries are marked as in D1. */
   markDelivered(throughJobSeq: number | null, throughEntrySeq: number | null): void {
     if (throughJobSeq !== null) this.sql.exec("DELETE FROM job_outbox WHERE seq <= ?", throughJobSeq);
