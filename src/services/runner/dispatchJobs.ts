@@ -14,9 +14,13 @@ import { DispatchMessageSchema, RecoveryMessageSchema } from "../../queues/messa
 import { recoverOrganization } from "../sweep.js";
 import type { DispatchJob } from "@vexxy/contract";
 
-/** Exponential backoff with jitter for a busy or unreachable runner: 5 s, 10 s, 20 s … capped at 5 min. */
+/**
+ * Backoff with jitter for an unreachable runner: 5 s, 10 s, then every 15 s, so a runner that comes
+ * back is found within 15 s (the queue allows 100 attempts: about 25 minutes of downtime before a job
+ * fails for want of a sandbox). A busy runner says itself when to come back (Retry-After).
+ */
 export function backoffSeconds(attempt: number): number {
-  const base = Math.min(300, 5 * 2 ** Math.max(0, attempt - 1));
+  const base = Math.min(15, 5 * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
