@@ -40,7 +40,6 @@ export function testConfig(overrides: Partial<KubernetesConfig> = {}): Kubernete
     unschedulableGraceSeconds: 0,
     kubescapeProfileWaitSeconds: 5,
     sweepIntervalSeconds: 0,
-    orphanGraceSeconds: 300,
     watchRestartMs: 20,
     allowedRegistries: new Set(),
     ...overrides,

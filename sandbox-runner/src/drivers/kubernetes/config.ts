@@ -42,7 +42,6 @@ const KubernetesEnvSchema = z.object({
   K8S_KUBESCAPE_PROFILE_WAIT_SECONDS: seconds.default(60),
   K8S_SWEEP_INTERVAL_SECONDS: seconds.default(300),
   /** Jobs this much past their own deadline are orphans whoever created them. */
-  K8S_ORPHAN_GRACE_SECONDS: seconds.default(300),
   K8S_WATCH_RESTART_MS: seconds.default(1000),
   RUNNER_ALLOWED_REGISTRIES: z.string().optional(),
 });
@@ -72,7 +71,6 @@ export interface KubernetesConfig {
   unschedulableGraceSeconds: number;
   kubescapeProfileWaitSeconds: number;
   sweepIntervalSeconds: number;
-  orphanGraceSeconds: number;
   watchRestartMs: number;
   /** Registries a job may name although the egress policy refuses them (normalized host:port). */
   allowedRegistries: Set<string>;
@@ -106,7 +104,6 @@ export function kubernetesConfigFromEnv(env: Record<string, string | undefined>)
     unschedulableGraceSeconds: e.K8S_UNSCHEDULABLE_GRACE_SECONDS,
     kubescapeProfileWaitSeconds: e.K8S_KUBESCAPE_PROFILE_WAIT_SECONDS,
     sweepIntervalSeconds: e.K8S_SWEEP_INTERVAL_SECONDS,
-    orphanGraceSeconds: e.K8S_ORPHAN_GRACE_SECONDS,
     watchRestartMs: e.K8S_WATCH_RESTART_MS,
     allowedRegistries: parseAllowedRegistries(e.RUNNER_ALLOWED_REGISTRIES),
   };

@@ -37,20 +37,29 @@ describe("kubernetes driver: runner restart", () => {
     await restarted.close();
   });
 
-  it("sweeps any runner's Job once it is past its deadline plus grace, and dependents without a Job", async () => {
+  it("never touches another runner's objects, even past their deadline; its own dependents without a Job go", async () => {
     const crashed = driverFor(fake, { runnerId: "runner-gone" });
     await crashed.start(spec(JOB_A, { timeoutSeconds: 60 }), LIMITS, never());
     await crashed.close();
     fake.store.update("jobs", NS, `vx-${JOB_A}`, (j) => {
       j.metadata.creationTimestamp = new Date(Date.now() - 3600_000).toISOString();
     });
-    // a dependent whose Job was deleted with the default (orphaning) policy
-    fake.store.create("configmaps", NS, { metadata: { name: "vx-stray", labels: { [LABEL.managedBy]: "vexxy-sandbox-runner", [LABEL.jobId]: JOB_B } } });
-    const sweeper = driverFor(fake, { runnerId: "runner-b", orphanGraceSeconds: 60 });
-    expect(await sweeper.sweepOrphans()).toBe(2);
+    // dependents whose Job was deleted with the default (orphaning) policy: one another runner's, one ours
+    const stray = (name: string, runner: string) =>
+      fake.store.create("configmaps", NS, { metadata: { name, labels: { [LABEL.managedBy]: "vexxy-sandbox-runner", [LABEL.jobId]: JOB_B, [LABEL.runner]: runner } } });
+    stray("vx-stray-other", "runner-gone");
+    stray("vx-stray-mine", "runner-b");
+    const sweeper = driverFor(fake, { runnerId: "runner-b" });
+    expect(await sweeper.sweepOrphans()).toBe(1);
+    // Kubernetes ends and removes the gone runner's Job itself (activeDeadlineSeconds, ttlSecondsAfterFinished).
+    expect(fake.labelled(LABEL.jobId, JOB_A)).not.toEqual([]);
+    expect(fake.labelled(LABEL.jobId, JOB_B).map((o) => o.name)).toEqual(["vx-stray-other"]);
+    await sweeper.close();
+    const original = driverFor(fake, { runnerId: "runner-gone" });
+    expect(await original.sweepOrphans()).toBeGreaterThanOrEqual(2); // its Job and its stray dependent
     expect(fake.labelled(LABEL.jobId, JOB_A)).toEqual([]);
     expect(fake.labelled(LABEL.jobId, JOB_B)).toEqual([]);
-    await sweeper.close();
+    await original.close();
   });
 
   it("a redelivered job replaces the previous attempt's Job (409) and runs fresh", async () => {
