@@ -5,11 +5,11 @@
 //
 // The real stack: the Worker under `wrangler dev` (fresh state) and the real runner with podman and
 // the offline test image (sandbox-runner/test-images/build.sh). Prints its figures; asserts nothing.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { devVars, newOrganization, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, newOrganization, startRealRunner, startWorkerOnly, waitHealthy } from "../lib/local-stack.mjs";
 
 const JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 100);
 const SLOTS = Number(process.env.BENCH_DRAIN_SLOTS ?? 2);
@@ -24,11 +24,7 @@ spawnSync("bash", ["sandbox-runner/test-images/build.sh"], { stdio: ["ignore", "
 const digest = readFileSync(`${cache}/target.digest`, "utf8").trim();
 
 const state = mkdtempSync(join(tmpdir(), "vexxy-bench-drain-"));
-const stack = spawn("node", ["scripts/start.mjs"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  detached: true,
-  env: { ...process.env, PORT: String(PORT), RUNNER_PORT: String(RUNNER_PORT), VEXXY_STATE_DIR: state, VEXXY_NO_RUNNER: "1" },
-});
+const stack = startWorkerOnly({ port: PORT, runnerPort: RUNNER_PORT, stateDir: state });
 let runner = null;
 const stop = () => {
   for (const p of [runner, stack]) {
@@ -61,19 +57,7 @@ for (let i = 0; i < JOBS; i++) {
 await sleep(10_000);
 
 const t0 = Date.now();
-runner = spawn("npm", ["-w", "sandbox-runner", "start"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  detached: true,
-  env: {
-    ...process.env,
-    RUNNER_PORT: String(RUNNER_PORT),
-    RUNNER_SECRET: vars.RUNNER_SECRET,
-    RUNNER_ALLOWED_REGISTRIES: vars.RUNNER_ALLOWED_REGISTRIES ?? "",
-    RUNNER_MAX_CONCURRENT: String(SLOTS),
-    RUNNER_ID: "bench-drain",
-    WORKER_URL: base,
-  },
-});
+runner = startRealRunner(vars, { port: RUNNER_PORT, workerUrl: base, slots: SLOTS, id: "bench-drain" });
 
 const jobs = new Map();
 let done = 0;

@@ -4,13 +4,13 @@
 // Its own stack: the Worker (`scripts/start.mjs` without a runner) whose RUNNER_URL is a proxy on
 // PROXY_PORT, which answers 503 ("at capacity", Retry-After 5) for 30 s and then forwards to the real
 // runner on RUNNER_PORT (podman, the offline test image).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
-import { devVars, newOrganization, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, newOrganization, startRealRunner, startWorkerOnly, waitHealthy } from "../lib/local-stack.mjs";
 
 const JOBS = 20;
 const SLOTS = 2;
@@ -50,24 +50,8 @@ const proxy = createServer((req, res) => {
 await new Promise((r) => proxy.listen(PROXY_PORT, "127.0.0.1", r));
 
 const state = mkdtempSync(join(tmpdir(), "vexxy-e2e-unavailable-"));
-const stack = spawn("node", ["scripts/start.mjs"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  detached: true,
-  env: { ...process.env, PORT: String(PORT), RUNNER_PORT: String(PROXY_PORT), VEXXY_STATE_DIR: state, VEXXY_NO_RUNNER: "1" },
-});
-const runner = spawn("npm", ["-w", "sandbox-runner", "start"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  detached: true,
-  env: {
-    ...process.env,
-    RUNNER_PORT: String(RUNNER_PORT),
-    RUNNER_SECRET: vars.RUNNER_SECRET,
-    RUNNER_ALLOWED_REGISTRIES: vars.RUNNER_ALLOWED_REGISTRIES ?? "",
-    RUNNER_MAX_CONCURRENT: String(SLOTS),
-    RUNNER_ID: "e2e-unavailable",
-    WORKER_URL: base,
-  },
-});
+const stack = startWorkerOnly({ port: PORT, runnerPort: PROXY_PORT, stateDir: state });
+const runner = startRealRunner(vars, { port: RUNNER_PORT, workerUrl: base, slots: SLOTS, id: "e2e-unavailable" });
 process.on("exit", () => {
   for (const p of [runner, stack]) {
     try {

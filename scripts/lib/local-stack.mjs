@@ -1,5 +1,7 @@
-// What the bench and the crash test share about a local Worker: a runner stand-in that accepts
-// every dispatch, tokens minted as the base application mints them, and waiting for /health.
+// What the benches and the fault cases share about a local stack: a runner stand-in that accepts
+// every dispatch, tokens minted as the base application mints them, waiting for /health, and
+// starting the Worker alone or the real runner alone.
+import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -81,4 +83,33 @@ export async function newOrganization(server, vars, tier, { reason, email } = {}
   });
   if (!r.ok) throw new Error(`ops plan: ${r.status} ${await r.text()}`);
   return token;
+}
+
+/**
+ * The Worker alone through `npm start`'s script (fresh state in `stateDir`), its RUNNER_URL pointing
+ * at `runnerPort`; a process group the caller stops with process.kill(-pid).
+ */
+export function startWorkerOnly({ port, runnerPort, stateDir }) {
+  return spawn("node", ["scripts/start.mjs"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+    env: { ...process.env, PORT: String(port), RUNNER_PORT: String(runnerPort), VEXXY_STATE_DIR: stateDir, VEXXY_NO_RUNNER: "1" },
+  });
+}
+
+/** The real sandbox-runner (podman) on `port` with `slots`, calling back `workerUrl`; a process group. */
+export function startRealRunner(vars, { port, workerUrl, slots, id }) {
+  return spawn("npm", ["-w", "sandbox-runner", "start"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+    env: {
+      ...process.env,
+      RUNNER_PORT: String(port),
+      RUNNER_SECRET: vars.RUNNER_SECRET,
+      RUNNER_ALLOWED_REGISTRIES: vars.RUNNER_ALLOWED_REGISTRIES ?? "",
+      RUNNER_MAX_CONCURRENT: String(slots),
+      RUNNER_ID: id,
+      WORKER_URL: workerUrl,
+    },
+  });
 }
