@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { devVars, newOrganization, startRealRunner, startWorkerOnly, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, newOrganization, startRealRunner, startWorkerOnly, submitShortJobs, waitHealthy } from "../lib/local-stack.mjs";
 
 const JOBS = Number(process.env.BENCH_DRAIN_JOBS ?? 100);
 const SLOTS = Number(process.env.BENCH_DRAIN_SLOTS ?? 2);
@@ -43,16 +43,7 @@ const api = async (method, path, body) => {
   const res = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
   return { status: res.status, json: await res.json().catch(() => null) };
 };
-const ids = [];
-for (let i = 0; i < JOBS; i++) {
-  const r = await api("POST", "/api/v1/analysis/submit", {
-    image_ref: "localhost/vexxy-test/target:latest",
-    image_digest: digest,
-    config: { test_script: "curl -fsS http://localhost:8080/health", test_timeout: 60, ports: [8080] },
-  });
-  if (r.status !== 201) throw new Error(`submit ${i}: ${r.status} ${JSON.stringify(r.json)}`);
-  ids.push(r.json.job_id);
-}
+const ids = await submitShortJobs(base, token, digest, JOBS);
 // Give the queue time to try the absent runner (the backlog is now waiting on retries).
 await sleep(10_000);
 

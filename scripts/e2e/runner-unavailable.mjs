@@ -10,7 +10,7 @@ import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
-import { devVars, newOrganization, startRealRunner, startWorkerOnly, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, newOrganization, startRealRunner, startWorkerOnly, submitShortJobs, waitHealthy } from "../lib/local-stack.mjs";
 
 const JOBS = 20;
 const SLOTS = 2;
@@ -69,15 +69,7 @@ const api = async (method, path, body) => {
   return { status: res.status, json: await res.json().catch(() => null) };
 };
 outageEnds = Date.now() + OUTAGE_MS;
-const ids = [];
-for (let i = 0; i < JOBS; i++) {
-  const r = await api("POST", "/api/v1/analysis/submit", {
-    image_ref: "localhost/vexxy-test/target:latest",
-    image_digest: digest,
-    config: { test_script: "curl -fsS http://localhost:8080/health", test_timeout: 60, ports: [8080] },
-  });
-  if (r.status === 201) ids.push(r.json.job_id);
-}
+const ids = await submitShortJobs(base, token, digest, JOBS).catch(() => []);
 check(`${JOBS} jobs submitted while the runner answers 503`, ids.length === JOBS);
 while (Date.now() < outageEnds) await sleep(500);
 const t0 = Date.now();

@@ -113,3 +113,22 @@ export function startRealRunner(vars, { port, workerUrl, slots, id }) {
     },
   });
 }
+
+/** Submits `n` short analyses of the offline test image (one-request test script); their job ids. */
+export async function submitShortJobs(server, token, digest, n) {
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${server}/api/v1/analysis/submit`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        image_ref: "localhost/vexxy-test/target:latest",
+        image_digest: digest,
+        config: { test_script: "curl -fsS http://localhost:8080/health", test_timeout: 60, ports: [8080] },
+      }),
+    });
+    if (res.status !== 201) throw new Error(`submit ${i}: ${res.status} ${await res.text()}`);
+    ids.push((await res.json()).job_id);
+  }
+  return ids;
+}
