@@ -191,7 +191,7 @@ export class OrgLedger extends DurableObject<Env> {
       failures: this.failures,
       deadline: minOf(holds, this.store.earliestDispatchWatch()),
       periodEnd: acct.stripe_managed ? null : acct.period_end,
-      recoveryDue: nextRecoveryTick(this.store, Date.now()),
+      recoveryDue: nextRecoveryTick(this.store, holds !== null, Date.now()),
     });
     if (at === null) return;
     // Alarms run on the real clock; under a replaced clock (tests) deadlines are driven by tick().

@@ -28,8 +28,7 @@ export async function recoveryTick(store: LedgerStore, env: Pick<Env, "ANALYSIS_
   return now + RECOVERY_TICK_MS;
 }
 
-/** When the next recovery tick is due, for the scheduler (null: no jobs in flight). */
-export function nextRecoveryTick(store: LedgerStore, now: number): number | null {
-  if (store.earliestHoldDeadline() === null) return null;
-  return store.timerDue(TIMER) ?? now;
+/** When the next recovery tick is due, for the scheduler (null: no jobs in flight, i.e. no pending hold). */
+export function nextRecoveryTick(store: LedgerStore, jobsInFlight: boolean, now: number): number | null {
+  return jobsInFlight ? (store.timerDue(TIMER) ?? now) : null;
 }
