@@ -1,5 +1,5 @@
 /** Builds the Hono app: middleware, one sub-app per resource, one error handler, OpenAPI. */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { createMiddleware } from "hono/factory";
 import { loadConfig, type AppEnv } from "./env.js";
@@ -11,6 +11,7 @@ import { corsFromConfig } from "./middleware/cors.js";
 import { limitByAddress, RATE_LIMITS } from "./middleware/rate-limit.js";
 import { allowedMethods, methodNotAllowed } from "./middleware/method-not-allowed.js";
 import { validationHook } from "./routes/validation.js";
+import { publicSecurity } from "./routes/schemas.js";
 import { authRoutes } from "./routes/auth/index.js";
 import { billingRoutes, publicBillingRoutes } from "./routes/billing/index.js";
 import { organizationRoutes } from "./routes/organization/index.js";
@@ -43,10 +44,24 @@ function publicRoutes() {
 }
 export type AppType = ReturnType<typeof publicRoutes>;
 
+/** Liveness: answered before configuration is read, so it says the Worker runs, not that it is configured. */
+const health = createRoute({
+  method: "get",
+  path: "/health",
+  operationId: "getHealth",
+  tags: ["Health"],
+  summary: "Liveness of the Worker",
+  security: publicSecurity,
+  responses: { 200: { content: { "application/json": { schema: z.object({ status: z.literal("ok") }), example: { status: "ok" } } }, description: "The Worker runs" } },
+});
+
+/** Where the document says the API is: this deployment (PUBLIC_BASE_URL) and the local stack of `npm start`. */
+const LOCAL_URL = "http://localhost:8001";
+
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestId);
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.openapi(health, (c) => c.json({ status: "ok" as const }, 200));
   app.use("*", withServices);
   app.use("/api/*", corsFromConfig);
   app.use("/api/*", async (c, next) => {
@@ -75,23 +90,54 @@ export function buildApp() {
     bearerFormat: "JWT",
     description: "HS256 token minted by the base VEXxy application (create_premium_token) or by POST /api/v1/auth/login",
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "VEXxy Premium API",
-      version: "1.0.0",
-      description:
-        "Billing, credits and premium runtime analysis for VEXxy. Every error is `{ error, message, details, timestamp }`.\n\n" +
-        "**Rate limits** (429 `QUOTA_EXCEEDED`, `details.quota_type: \"rate_limit\"`, `Retry-After` and the IETF `RateLimit` / " +
-        "`RateLimit-Policy` headers): " +
-        Object.values(RATE_LIMITS)
-          .map((r) => `${r.policy} ${r.limit} requests per ${r.periodSeconds} s`)
-          .join("; ") +
-        " (organization-api: authenticated calls per organization; client-address: /api/v1/auth/* and billing-page forms per " +
-        "client address; runner-callbacks: /internal/*). Counted per Cloudflare location; configured in wrangler.toml. " +
-        "Failed sign-ins are also slowed per email and client address (1 s doubling to 15 min after 3 failures).",
-    },
-    servers: [{ url: "http://localhost:8001", description: "Local development" }],
+  app.openAPIRegistry.registerComponent("securitySchemes", "OperatorToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The deployment's OPERATOR_TOKEN (a secret, not a JWT): operator endpoints and the metrics scrape",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "StripeSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "Stripe-Signature",
+    description: "Stripe's webhook signature (`t=<unix time>,v1=<HMAC-SHA256 of \"t.body\" with the endpoint secret>`), verified on the raw body within 300 s",
+  });
+  app.doc31("/openapi.json", (c) => {
+    const deployed = c.get("config").PUBLIC_BASE_URL.replace(/\/+$/, "");
+    return {
+      openapi: "3.1.0",
+      info: {
+        title: "VEXxy Premium API",
+        version: "1.0.0",
+        license: { name: "Proprietary (VEXxy Premium)", identifier: "LicenseRef-VEXxy-Premium" },
+        description:
+          "Billing, credits and premium runtime analysis for VEXxy. Every error is `{ error, message, details, timestamp }`.\n\n" +
+          "**Rate limits** (429 `QUOTA_EXCEEDED`, `details.quota_type: \"rate_limit\"`, `Retry-After` and the IETF `RateLimit` / " +
+          "`RateLimit-Policy` headers): " +
+          Object.values(RATE_LIMITS)
+            .map((r) => `${r.policy} ${r.limit} requests per ${r.periodSeconds} s`)
+            .join("; ") +
+          " (organization-api: authenticated calls per organization; client-address: /api/v1/auth/* and billing-page forms per " +
+          "client address; runner-callbacks: /internal/*). Counted per Cloudflare location; configured in wrangler.toml. " +
+          "Failed sign-ins are also slowed per email and client address (1 s doubling to 15 min after 3 failures).\n\n" +
+          "**Not in this document, on purpose:** the sandbox-runner's callbacks (`/internal/v1/jobs/*`). They are the contract " +
+          "between this service and its own runner (the `@vexxy/contract` package: HMAC-SHA256 over method, path, timestamp, nonce and " +
+          "body digest with RUNNER_SECRET), not an integration surface; the server-rendered billing pages (`/billing/*`) are HTML.",
+      },
+      servers: [
+        { url: deployed, description: "This deployment (PUBLIC_BASE_URL)" },
+        ...(deployed === LOCAL_URL ? [] : [{ url: LOCAL_URL, description: "Local development (npm start)" }]),
+      ],
+      tags: [
+        { name: "Auth", description: "Accounts for development and standalone use (the base application mints its own tokens)" },
+        { name: "Billing", description: "Subscription, credits, usage, billing events, tiers (spec §1)" },
+        { name: "Analysis", description: "Premium runtime analysis and its VEX (spec §2)" },
+        { name: "Organization", description: "The caller's organization settings" },
+        { name: "Payments", description: "Stripe Checkout and the customer portal" },
+        { name: "Webhooks", description: "Stripe events (spec §6)" },
+        { name: "Operator", description: "Support operations and metrics, with the deployment's operator token" },
+        { name: "Health", description: "Liveness" },
+      ],
+    };
   });
   app.get("/docs", swaggerUI({ url: "/openapi.json", title: "VEXxy Premium API" }));
 

@@ -2,7 +2,8 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../../env.js";
-import { authErrorResponses, bearerSecurity, errorResponse, errorResponses, queryInt } from "../schemas.js";
+import { bearerSecurity, errorResponses, quotaExample, queryInt } from "../schemas.js";
+import { documentExamples } from "../spec-examples.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
 import { AnalysisRequestSchema, QuoteSchema } from "./schemas.js";
@@ -16,14 +17,10 @@ import { getJson } from "../../services/analysis/storage.js";
 import { ApiError } from "../../errors/api-error.js";
 import { quotaHeaders } from "../../errors/quota.js";
 
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+const json = <T extends z.ZodTypeAny>(schema: T, description: string, example?: unknown) => ({ content: { "application/json": { schema, ...(example ? { example } : {}) } }, description });
 const JobId = z.object({ job_id: z.string().uuid("must be a UUID").openapi({ param: { name: "job_id", in: "path" } }) });
-const notFound = { 404: errorResponse("RESOURCE_NOT_FOUND: no such job in your organization") };
-const quotaErrors = {
-  403: errorResponse("FORBIDDEN: subscription not active, or a feature your tier lacks (details name it and the tier that has it)"),
-  409: errorResponse("RESOURCE_CONFLICT: Idempotency-Key reused with a different body"),
-  429: errorResponse("QUOTA_EXCEEDED: monthly analyses (details.quota_type=monthly_analyses) or credits (quota_type=credits); Retry-After and RateLimit headers"),
-};
+const notFound = { 404: "no such job in the caller's organization" };
+const finished = { description: "the job already finished", message: "Analysis job is already complete", details: { status: "complete" } };
 
 const SubmitResponse = z
   .object({
@@ -92,6 +89,7 @@ const IdempotencyHeader = z.object({
 const submit = createRoute({
   method: "post",
   path: "/submit",
+  operationId: "submitAnalysis",
   tags: ["Analysis"],
   summary: "Submit a container image for premium runtime analysis",
   description:
@@ -102,58 +100,95 @@ const submit = createRoute({
     "a job whose image failed after it ran pays base + run time. The hold's unused part is always released.",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
-  request: { headers: IdempotencyHeader, body: { content: { "application/json": { schema: AnalysisRequestSchema } }, required: true } },
-  responses: { 201: json(SubmitResponse, "Queued"), ...authErrorResponses, ...quotaErrors, 502: errorResponse("EXTERNAL_SERVICE_ERROR: the base application's SBOM could not be fetched") },
+  request: {
+    headers: IdempotencyHeader,
+    body: { content: { "application/json": { schema: AnalysisRequestSchema, example: documentExamples.submitRequest } }, required: true },
+  },
+  responses: {
+    201: json(SubmitResponse, "Queued", documentExamples.submitResponse),
+    ...errorResponses(
+      { bearer: true, body: true },
+      {
+        403: {
+          description: "subscription not active, or a feature the tier lacks (`details` name it and the tier that has it)",
+          message: "Security fuzzing requires the professional tier or higher (current tier: starter)",
+          details: { feature: "security_fuzzing", required_tier: "professional", current_tier: "starter" },
+        },
+        409: { description: "Idempotency-Key reused with a different body", message: "Idempotency-Key was already used with a different request body", details: { idempotency_key: "c7a8f1e2-submit-1" } },
+        429: {
+          description:
+            "monthly analyses (`details.quota_type: \"monthly_analyses\"`), credits (`\"credits\"`) or the rate limit (`\"rate_limit\"`); `Retry-After` and `RateLimit` headers",
+          example: quotaExample,
+        },
+        502: { description: "the base application's SBOM could not be fetched", message: "Could not reach the base application to fetch the SBOM", details: { sbom_id: "550e8400-e29b-41d4-a716-446655440000" } },
+      },
+    ),
+  },
 });
 
 const quote = createRoute({
   method: "post",
   path: "/quote",
+  operationId: "quoteAnalysis",
   tags: ["Analysis"],
   summary: "What a submission would cost and whether it would be admitted (nothing is held)",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
-  request: { body: { content: { "application/json": { schema: AnalysisRequestSchema } }, required: true } },
-  responses: { 200: json(QuoteSchema, "Quote"), ...authErrorResponses },
+  request: { body: { content: { "application/json": { schema: AnalysisRequestSchema, example: documentExamples.submitRequest } }, required: true } },
+  responses: { 200: json(QuoteSchema, "Quote"), ...errorResponses({ bearer: true, body: true }) },
 });
 
 const status = createRoute({
   method: "get",
   path: "/{job_id}/status",
+  operationId: "getAnalysisStatus",
   tags: ["Analysis"],
   summary: "Job status and progress",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: JobId },
-  responses: { 200: json(StatusResponse, "Status"), ...authErrorResponses, ...notFound },
+  responses: { 200: json(StatusResponse, "Status", documentExamples.status), ...errorResponses({ bearer: true, params: true }, notFound) },
 });
 
 const results = createRoute({
   method: "get",
   path: "/{job_id}/results",
+  operationId: "getAnalysisResults",
   tags: ["Analysis"],
   summary: "Results (200 in every state; result fields are null until complete)",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: JobId },
-  responses: { 200: json(ResultsResponse, "Results"), ...authErrorResponses, ...notFound },
+  responses: { 200: json(ResultsResponse, "Results", documentExamples.results), ...errorResponses({ bearer: true, params: true }, notFound) },
 });
 
 const cancelPost = createRoute({
   method: "post",
   path: "/{job_id}/cancel",
+  operationId: "cancelAnalysis",
   tags: ["Analysis"],
   summary: "Cancel a job wherever it is",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: JobId },
-  responses: { 200: json(StatusResponse, "Cancelled"), ...authErrorResponses, ...notFound, 409: errorResponse("RESOURCE_CONFLICT: the job already finished") },
+  responses: {
+    200: json(StatusResponse, "Cancelled"),
+    ...errorResponses({ bearer: true, params: true, bodyChecks: true }, { ...notFound, 409: finished }),
+  },
 });
-const cancelDelete = createRoute({ ...cancelPost, method: "delete", path: "/{job_id}" });
+const cancelDelete = createRoute({
+  ...cancelPost,
+  method: "delete",
+  path: "/{job_id}",
+  operationId: "deleteAnalysis",
+  // DELETE bodies are size-checked but not type-checked (no 415).
+  responses: { 200: json(StatusResponse, "Cancelled"), ...errorResponses({ bearer: true, params: true }, { ...notFound, 409: finished, 413: undefined }) },
+});
 
 const list = createRoute({
   method: "get",
   path: "/",
+  operationId: "listAnalyses",
   tags: ["Analysis"],
   summary: "The organization's jobs, newest first (never environment values)",
   security: bearerSecurity,
@@ -165,18 +200,19 @@ const list = createRoute({
       cursor: z.string().max(200).optional(),
     }),
   },
-  responses: { 200: json(ListResponse, "Jobs"), ...authErrorResponses },
+  responses: { 200: json(ListResponse, "Jobs"), ...errorResponses({ bearer: true, params: true }) },
 });
 
 const events = createRoute({
   method: "get",
   path: "/{job_id}/events",
+  operationId: "streamAnalysisEvents",
   tags: ["Analysis"],
   summary: "Server-Sent Events: `status` events on every phase or progress change until the job ends",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { params: JobId },
-  responses: { 200: { content: { "text/event-stream": { schema: z.string() } }, description: "Event stream" }, ...authErrorResponses, ...notFound },
+  responses: { 200: { content: { "text/event-stream": { schema: z.string() } }, description: "Event stream" }, ...errorResponses({ bearer: true, params: true }, notFound) },
 });
 
 function encodeCursor(createdAt: string, id: string) {

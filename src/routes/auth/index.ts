@@ -1,7 +1,7 @@
 /** POST /api/v1/auth/register and /login (spec §9). */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.js";
-import { errorResponses, errorResponse } from "../schemas.js";
+import { errorResponses, publicSecurity } from "../schemas.js";
 import { registerUser } from "../../services/accounts/registerUser.js";
 import { loginUser } from "../../services/accounts/loginUser.js";
 import { clientAddress } from "../../lib/client-address.js";
@@ -45,31 +45,40 @@ const TokenResponse = z
 const register = createRoute({
   method: "post",
   path: "/register",
+  operationId: "register",
   tags: ["Auth"],
   summary: "Create an organization (free tier) and its admin user",
   description:
     "An email that is already registered answers 409. That tells the caller the email exists; it stays, because a " +
     "newcomer needs to know to sign in instead, and registration is a development path (the base application " +
     "provisions users itself). Enumeration through it is bounded by the per-address rate limit on /api/v1/auth/*.",
+  security: publicSecurity,
   request: { body: { content: { "application/json": { schema: RegisterBody } }, required: true } },
   responses: {
     201: { content: { "application/json": { schema: RegisteredUser } }, description: "Registered" },
-    ...errorResponses,
-    409: errorResponse("RESOURCE_CONFLICT: the email is already registered"),
+    ...errorResponses(
+      { body: true, addressLimited: true },
+      { 409: { description: "the email is already registered", message: "An account with this email already exists", details: { field: "email" } } },
+    ),
   },
 });
 
 const login = createRoute({
   method: "post",
   path: "/login",
+  operationId: "login",
   tags: ["Auth"],
   summary: "Exchange email and password for a premium token (same form the base application mints)",
+  security: publicSecurity,
   request: { body: { content: { "application/json": { schema: LoginBody } }, required: true } },
   responses: {
     200: { content: { "application/json": { schema: TokenResponse } }, description: "Signed in" },
-    ...errorResponses,
-    429: errorResponse(
-      "QUOTA_EXCEEDED (details.quota_type=rate_limit): too many failed sign-ins for this email from this address; wait Retry-After seconds (1 s, doubling, at most 15 min)",
+    ...errorResponses(
+      { body: true, addressLimited: true },
+      {
+        401: { description: "wrong email or password", message: "Invalid email or password", details: null },
+        429: "the per-address rate limit, or too many failed sign-ins for this email from this address (`details.quota_type: \"rate_limit\"`); wait `Retry-After` seconds (1 s, doubling, at most 15 min)",
+      },
     ),
   },
 });

@@ -1,7 +1,8 @@
 /** Billing reads (spec §1): always the caller's own organization; balances and counters from its ledger. */
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.js";
-import { authErrorResponses, bearerSecurity, errorResponses, queryInt } from "../schemas.js";
+import { bearerSecurity, errorResponses, publicSecurity, queryInt } from "../schemas.js";
+import { documentExamples } from "../spec-examples.js";
 import { BillingEventSchema, CreditsSchema, SubscriptionSchema, TierSchema, UsageSchema } from "./schemas.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
@@ -11,51 +12,57 @@ import { listBillingEvents } from "../../services/billing/listBillingEvents.js";
 import { getOrganization } from "../../services/billing/getOrganization.js";
 import type { AccountView } from "../../services/billing/getAccount.js";
 
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+const json = <T extends z.ZodTypeAny>(schema: T, description: string, example: unknown) => ({ content: { "application/json": { schema, example } }, description });
 
 const tiers = createRoute({
   method: "get",
   path: "/tiers",
+  operationId: "listTiers",
   tags: ["Billing"],
   summary: "Public tier list: limits, priority and features",
-  responses: { 200: json(z.array(TierSchema), "The four tiers") },
+  security: publicSecurity,
+  responses: { 200: json(z.array(TierSchema), "The four tiers", documentExamples.tiers), ...errorResponses({}) },
 });
 const subscription = createRoute({
   method: "get",
   path: "/subscription",
+  operationId: "getSubscription",
   tags: ["Billing"],
   summary: "The organization's subscription",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
-  responses: { 200: json(SubscriptionSchema, "Subscription"), ...authErrorResponses },
+  responses: { 200: json(SubscriptionSchema, "Subscription", documentExamples.subscription), ...errorResponses({ bearer: true }) },
 });
 const credits = createRoute({
   method: "get",
   path: "/credits",
+  operationId: "getCredits",
   tags: ["Billing"],
   summary: "The organization's credit balance",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
-  responses: { 200: json(CreditsSchema, "Credit balance"), ...authErrorResponses },
+  responses: { 200: json(CreditsSchema, "Credit balance", documentExamples.credits), ...errorResponses({ bearer: true }) },
 });
 const usage = createRoute({
   method: "get",
   path: "/usage",
+  operationId: "getUsage",
   tags: ["Billing"],
   summary: "Usage in the current billing period",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
-  responses: { 200: json(UsageSchema, "Usage"), ...authErrorResponses },
+  responses: { 200: json(UsageSchema, "Usage", documentExamples.usage), ...errorResponses({ bearer: true }) },
 });
 const events = createRoute({
   method: "get",
   path: "/events",
+  operationId: "listBillingEvents",
   tags: ["Billing"],
   summary: "Billing event history, newest first",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { query: z.object({ limit: queryInt(1, 200, 50), offset: queryInt(0, 1_000_000_000, 0) }) },
-  responses: { 200: json(z.array(BillingEventSchema), "Events"), ...authErrorResponses, 400: errorResponses[400] },
+  responses: { 200: json(z.array(BillingEventSchema), "Events", documentExamples.events), ...errorResponses({ bearer: true, params: true }) },
 });
 
 function subscriptionView(a: AccountView) {

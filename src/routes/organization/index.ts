@@ -3,7 +3,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.js";
 import { requireAuth } from "../../middleware/auth.js";
 import { getOrganizationSettings, updateOrganizationSettings } from "../../services/organizations/settings.js";
-import { authErrorResponses, bearerSecurity, errorResponse, errorResponses } from "../schemas.js";
+import { bearerSecurity, errorResponses } from "../schemas.js";
 import { validationHook } from "../validation.js";
 
 const VexPolicySchema = z.enum(["standard", "strict"]).openapi({
@@ -19,21 +19,26 @@ const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({ cont
 const getSettings = createRoute({
   method: "get",
   path: "/settings",
+  operationId: "getOrganizationSettings",
   tags: ["Organization"],
   summary: "The organization's settings",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
-  responses: { 200: json(SettingsSchema, "Settings"), ...authErrorResponses },
+  responses: { 200: json(SettingsSchema, "Settings"), ...errorResponses({ bearer: true }) },
 });
 const patchSettings = createRoute({
   method: "patch",
   path: "/settings",
+  operationId: "updateOrganizationSettings",
   tags: ["Organization"],
   summary: "Change the organization's settings (organization admins)",
   security: bearerSecurity,
   middleware: [requireAuth] as const,
   request: { body: { content: { "application/json": { schema: SettingsUpdateSchema } }, required: true } },
-  responses: { 200: json(SettingsSchema, "Settings after the change"), ...authErrorResponses, 400: errorResponses[400], 403: errorResponse("FORBIDDEN: only an organization admin can change its settings") },
+  responses: {
+    200: json(SettingsSchema, "Settings after the change"),
+    ...errorResponses({ bearer: true, body: true }, { 403: "only an organization admin can change its settings" }),
+  },
 });
 
 export const organizationRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })

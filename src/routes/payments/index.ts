@@ -7,7 +7,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env.js";
 import { forbidden } from "../../errors/api-error.js";
-import { authErrorResponses, bearerSecurity, errorResponse } from "../schemas.js";
+import { bearerSecurity, errorResponses } from "../schemas.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
 import { getAccount } from "../../services/billing/getAccount.js";
@@ -44,16 +44,13 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 });
 const adminOnly = [requireAuth, requireAdmin];
 
-const responses = {
-  ...authErrorResponses,
-  403: errorResponse("FORBIDDEN: the caller is not an organization admin"),
-  409: errorResponse("RESOURCE_CONFLICT: already on that tier"),
-  502: errorResponse("EXTERNAL_SERVICE_ERROR: Stripe refused or could not be reached"),
-};
+const notAdmin = { description: "the caller is not an organization admin", message: "Only organization admins may buy credits or change the plan", details: { required_role: "admin" } };
+const stripeDown = { description: "Stripe refused or could not be reached", message: "Stripe could not be reached", details: null };
 
 const checkout = createRoute({
   method: "post",
   path: "/checkout",
+  operationId: "createCheckout",
   tags: ["Payments"],
   summary: "Subscribe, change tier, or buy a credit pack",
   description:
@@ -62,17 +59,24 @@ const checkout = createRoute({
   security: bearerSecurity,
   middleware: adminOnly,
   request: { body: { content: { "application/json": { schema: CheckoutBody } }, required: true } },
-  responses: { 200: { content: { "application/json": { schema: PurchaseResult } }, description: "Where to go next" }, ...responses },
+  responses: {
+    200: { content: { "application/json": { schema: PurchaseResult } }, description: "Where to go next" },
+    ...errorResponses({ bearer: true, body: true }, { 403: notAdmin, 409: { description: "already on that tier", message: "The organization is already on the starter tier", details: { tier: "starter" } }, 502: stripeDown }),
+  },
 });
 
 const portal = createRoute({
   method: "post",
   path: "/portal",
+  operationId: "createPortalSession",
   tags: ["Payments"],
   summary: "A Stripe customer portal session (payment methods, invoices, cancellation)",
   security: bearerSecurity,
   middleware: adminOnly,
-  responses: { 200: { content: { "application/json": { schema: z.object({ url: z.string().url() }) } }, description: "Portal URL" }, ...responses },
+  responses: {
+    200: { content: { "application/json": { schema: z.object({ url: z.string().url() }) } }, description: "Portal URL" },
+    ...errorResponses({ bearer: true, bodyChecks: true }, { 403: notAdmin, 502: stripeDown }),
+  },
 });
 
 export const paymentRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })

@@ -8,7 +8,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.js";
 import { ApiError } from "../../errors/api-error.js";
-import { errorResponse, errorResponses } from "../schemas.js";
+import { errorResponses, stripeSignatureSecurity } from "../schemas.js";
 import { validationHook } from "../validation.js";
 import { cryptoProvider, stripeClient } from "../../services/stripe/client.js";
 import { checkEventShape } from "../../services/stripe/eventShape.js";
@@ -29,17 +29,27 @@ const Ack = z
 const stripeWebhook = createRoute({
   method: "post",
   path: "/stripe",
+  operationId: "receiveStripeEvent",
   tags: ["Webhooks"],
   summary: "Stripe events (signature-verified; each event's effects happen exactly once)",
   description:
     "Handled: checkout.session.completed, customer.subscription.created/updated/deleted, invoice.payment_succeeded, " +
     "invoice.payment_failed, payment_intent.succeeded/payment_failed (credit packs only). Other events are acknowledged.",
-  request: { headers: z.object({ "stripe-signature": z.string().optional() }) },
+  security: stripeSignatureSecurity,
   responses: {
-    200: { content: { "application/json": { schema: Ack } }, description: "Processed (or a duplicate, acknowledged)" },
-    400: errorResponses[400],
-    500: errorResponses[500],
-    502: errorResponse("EXTERNAL_SERVICE_ERROR: Stripe could not be reached; Stripe will retry"),
+    200: { content: { "application/json": { schema: Ack, example: { received: true, event_id: "evt_1QExample", outcome: "applied" } } }, description: "Processed (or a duplicate, acknowledged)" },
+    ...errorResponses(
+      { body: true },
+      {
+        400: {
+          description: "a missing or bad `Stripe-Signature`, a timestamp outside the tolerance, or a body that is not an event of a shape this service reads; nothing changed",
+          message: "Missing Stripe-Signature header",
+          details: { header: "Stripe-Signature" },
+        },
+        502: { description: "Stripe could not be reached while applying the event; Stripe retries", message: "Stripe could not be reached", details: null },
+        503: "webhooks are not configured (`STRIPE_WEBHOOK_SECRET` is missing); Stripe retries",
+      },
+    ),
   },
 });
 
