@@ -17,7 +17,11 @@ const secrets = [...vars.matchAll(/^([A-Z_]*(?:SECRET|TOKEN|KEY)[A-Z_]*)=(.+)$/g
   .filter((s) => s.value.length >= 8);
 
 // Every password literal the end-to-end scripts register or sign in with.
-const scripts = ["scripts/smoke.mjs", ...readdirSync("scripts/e2e").map((f) => join("scripts/e2e", f))];
+const sources = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? (e.name === "node_modules" ? [] : sources(join(dir, e.name))) : /\.(mjs|ts|py)$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+const scripts = ["scripts/smoke.mjs", ...sources("scripts/e2e")];
 const passwords = new Set();
 for (const f of scripts) {
   for (const m of readFileSync(f, "utf8").matchAll(/["']?password["']?\s*[:=]\s*["']([^"']{6,})["']/g)) passwords.add(m[1]);
