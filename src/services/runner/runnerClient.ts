@@ -4,6 +4,16 @@ import { DispatchBatchResultSchema, signRequest, type DispatchJob } from "@vexxy
 
 export type DispatchOutcome = { kind: "accepted" } | { kind: "busy"; retryAfter: number | null } | { kind: "rejected"; status: number; body: string } | { kind: "unreachable"; error: string };
 
+/**
+ * The Cloudflare Access service token for the runner's hostname, when configured (staging and
+ * production require it: the runner sits behind a Cloudflare Tunnel, docs/deploy.md). The HMAC
+ * signature is still what the runner checks.
+ */
+function accessHeaders(config: Config): Record<string, string> {
+  if (!config.RUNNER_ACCESS_CLIENT_ID || !config.RUNNER_ACCESS_CLIENT_SECRET) return {};
+  return { "CF-Access-Client-Id": config.RUNNER_ACCESS_CLIENT_ID, "CF-Access-Client-Secret": config.RUNNER_ACCESS_CLIENT_SECRET };
+}
+
 /** A dispatch request stays well under the runner's 1 MiB body limit. */
 const BATCH_BODY_BUDGET = 512 * 1024;
 
@@ -44,7 +54,7 @@ async function postBatch(config: Config, jobs: DispatchJob[], body: string): Pro
   try {
     res = await fetch(config.RUNNER_URL + path, {
       method: "POST",
-      headers: { "Content-Type": "application/json", ...(await signRequest(config.RUNNER_SECRET, "POST", path, body)) },
+      headers: { "Content-Type": "application/json", ...accessHeaders(config), ...(await signRequest(config.RUNNER_SECRET, "POST", path, body)) },
       body,
     });
     text = await res.text();
@@ -83,6 +93,6 @@ async function postBatch(config: Config, jobs: DispatchJob[], body: string): Pro
 
 export async function tellRunnerToCancel(config: Config, jobId: string): Promise<boolean> {
   const path = `/v1/jobs/${jobId}`;
-  const res = await fetch(config.RUNNER_URL + path, { method: "DELETE", headers: await signRequest(config.RUNNER_SECRET, "DELETE", path, "") });
+  const res = await fetch(config.RUNNER_URL + path, { method: "DELETE", headers: { ...accessHeaders(config), ...(await signRequest(config.RUNNER_SECRET, "DELETE", path, "")) } });
   return res.ok;
 }
