@@ -3,6 +3,7 @@
  * Kubernetes JSON schemas; plus the security properties the issue asks of each manifest.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -150,7 +151,8 @@ describe("deploy/kubernetes", () => {
     expect(manifests.filter((m) => !listed.has(m))).toEqual([]);
   });
 
-  it.each(manifests.filter((f) => !f.includes("/components/")).map((f) => [f.slice(DEPLOY.length + 1), f]))(
+  // Components and overlays hold patches (partial objects): they are checked as built, below.
+  it.each(manifests.filter((f) => f.includes("/base/")).map((f) => [f.slice(DEPLOY.length + 1), f]))(
     "%s is valid against the Kubernetes schema",
     (_n, file) => {
       for (const doc of docs(file)) expect(() => validateObject(doc)).not.toThrow();
@@ -162,10 +164,10 @@ describe("deploy/kubernetes", () => {
   });
 
   it("the sandbox namespace enforces Pod Security and denies all traffic by default", () => {
-    const ns = docs(join(DEPLOY, "namespaces.yaml")).find((d) => d.metadata.name === "vexxy-sandbox");
+    const ns = docs(join(DEPLOY, "base/namespaces.yaml")).find((d) => d.metadata.name === "vexxy-sandbox");
     expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
     expect(ns.metadata.labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
-    const [deny] = docs(join(DEPLOY, "sandbox-network-policy.yaml"));
+    const [deny] = docs(join(DEPLOY, "base/sandbox-network-policy.yaml"));
     expect(deny.metadata.namespace).toBe("vexxy-sandbox");
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
   });
@@ -176,5 +178,61 @@ describe("deploy/kubernetes", () => {
     const role = all.find((d) => d.kind === "Role");
     expect(role.metadata.namespace).toBe("vexxy-sandbox");
     expect(JSON.stringify(role.rules)).not.toMatch(/secrets|\*|pods\/exec|escalate|bind|impersonate/);
+  });
+});
+
+/**
+ * Issue #20: the production overlay, as `kubectl kustomize` builds it (kubectl carries kustomize; CI
+ * requires it with REQUIRE_KUBECTL=1, a machine without it skips with a message).
+ */
+const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
+const haveKubectl = kubectl.status === 0;
+if (!haveKubectl && process.env.REQUIRE_KUBECTL === "1") throw new Error("REQUIRE_KUBECTL=1 but kubectl is not on PATH");
+describe.skipIf(!haveKubectl)("deploy/kubernetes/overlays/production, built", () => {
+  const build = (dir: string) => {
+    const r = spawnSync("kubectl", ["kustomize", join(DEPLOY, dir)], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`kubectl kustomize ${dir}: ${r.stderr}`);
+    return parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+  };
+  const objects = haveKubectl ? build("overlays/production") : [];
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+  it("the base and the overlay both build", () => {
+    expect(build("base").length).toBeGreaterThan(8);
+    expect(objects.length).toBeGreaterThan(15);
+  });
+
+  it.each(objects.map((o) => [`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, o]))("%s is valid against the Kubernetes schema", (_n, obj) => {
+    expect(() => validateObject(obj)).not.toThrow();
+  });
+
+  it("pins every image by digest, runs sandboxes under the runtime class it declares, and sends callbacks to the Worker over https", () => {
+    const images = objects.flatMap((o) => (o.spec?.template?.spec?.containers ?? []).map((c: { image: string }) => c.image));
+    expect(images.length).toBeGreaterThanOrEqual(2);
+    for (const image of images) expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const config = find("ConfigMap", "vexxy-sandbox-runner").data;
+    expect(config.K8S_RUNTIME_CLASS).toBe(find("RuntimeClass", config.K8S_RUNTIME_CLASS)?.metadata.name);
+    expect(config.WORKER_URL).toMatch(/^https:\/\//);
+    for (const k of ["K8S_TRACER_IMAGE", "K8S_PROBER_IMAGE", "K8S_ZAP_IMAGE"]) expect(config[k], k).toMatch(/@sha256:[0-9a-f]{64}$/);
+  });
+
+  it("keeps two runners through a drain of three, with resources set", () => {
+    const runner = find("Deployment", "vexxy-sandbox-runner");
+    expect(runner.spec.replicas).toBe(3);
+    expect(find("PodDisruptionBudget", "vexxy-sandbox-runner").spec.minAvailable).toBe(2);
+    expect(runner.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: "2", memory: "2Gi" });
+  });
+
+  it("puts cloudflared in front of the runner: the runner admits only cloudflared, which reaches the runner's Service", () => {
+    const tunnel = find("Deployment", "cloudflared");
+    expect(tunnel.metadata.namespace).toBe("vexxy-runner");
+    expect(tunnel.spec.template.spec.automountServiceAccountToken).toBe(false);
+    const cfg = find("ConfigMap", "cloudflared").data["config.yaml"];
+    expect(cfg).toContain("service: http://vexxy-sandbox-runner.vexxy-runner.svc.cluster.local:80");
+    expect(cfg).toMatch(/access:\s*\n\s*required: true/);
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "vexxy-runner");
+    expect(policies.find((p) => p.metadata.name === "default-deny")?.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    const ingress = policies.find((p) => p.metadata.name === "runner-from-cloudflared")!.spec.ingress;
+    expect(ingress).toEqual([{ from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared" } } }], ports: [{ protocol: "TCP", port: 8002 }] }]);
   });
 });

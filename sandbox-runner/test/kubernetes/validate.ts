@@ -6,6 +6,7 @@ import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionreg
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { RuntimeClass } from "kubernetes-models/node.k8s.io/v1/RuntimeClass";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
@@ -26,6 +27,7 @@ const MODELS: Record<string, Model> = {
   "apps/v1/Deployment": Deployment,
   "batch/v1/Job": Job,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "node.k8s.io/v1/RuntimeClass": RuntimeClass,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "rbac.authorization.k8s.io/v1/Role": Role,
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,

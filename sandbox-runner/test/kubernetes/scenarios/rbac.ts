@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ALL_CALLS, NS } from "../harness.js";
 
-const ROLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../deploy/kubernetes/role.yaml");
+const ROLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../deploy/kubernetes/base/role.yaml");
 
 interface Rule {
   apiGroups: string[];
