@@ -110,7 +110,7 @@ export function checkRequest(operation: string, query: Record<string, FormValue>
   const querySchema = { type: "object", properties: Object.fromEntries(Object.entries(op.query).map(([k, v]) => [k, v.schema])) };
   const problems: string[] = [];
   const queryFn = validator("request", `${operation} query`, () => querySchema);
-  if (!queryFn(structuredClone(query))) problems.push(...describe(queryFn.errors, (p) => `query ${paramName(p)}`));
+  if (!queryFn(structuredClone(query))) problems.push(...describe(queryFn.errors, paramName));
   const bodySchema = op.body ?? { type: "object", properties: {} };
   const fn = validator("request", `${operation} body`, () => bodySchema);
   if (!fn(structuredClone(body))) problems.push(...describe(fn.errors, paramName));
