@@ -5,6 +5,7 @@ import { deliver, newOrg, submission } from "./support/orgs.js";
 import { completion, progress, runnerCall } from "./support/runner.js";
 import { deliver as deliverStripe } from "./stripe/support.js";
 import { TEST_SECRETS } from "./support/secrets.js";
+import { STRIPE_API_VERSION } from "../src/services/stripe/client.js";
 
 async function scrape(): Promise<Map<string, number>> {
   const res = await call("/internal/v1/metrics", { headers: { Authorization: `Bearer ${TEST_SECRETS.OPERATOR_TOKEN}` } });
@@ -60,7 +61,17 @@ describe("GET /internal/v1/metrics", () => {
     await deliver(free.orgId);
 
     // One Stripe event of a type the service does not act on.
-    const ack = await deliverStripe({ id: `evt_${crypto.randomUUID()}`, object: "event", type: "radar.early_fraud_warning.created", created: Math.floor(Date.now() / 1000), data: { object: { id: "issfr_1" } } });
+    const ack = await deliverStripe({
+      id: `evt_${crypto.randomUUID()}`,
+      object: "event",
+      api_version: STRIPE_API_VERSION,
+      type: "radar.early_fraud_warning.created",
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: "issfr_1" } },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+    });
     expect(ack.status).toBe(200);
 
     const after = await scrape();

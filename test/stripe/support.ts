@@ -23,8 +23,26 @@ export const stripe = new Stripe(TEST_SECRETS.STRIPE_SECRET_KEY, {
 });
 const subtle = Stripe.createSubtleCryptoProvider();
 
-/** Delivers an event the way Stripe does: the JSON body signed with the SDK's own test-header generator. */
-export async function deliver(event: unknown, opts: { secret?: string; timestamp?: number; body?: string } = {}): Promise<Response> {
+/**
+ * Problems with an event against Stripe's OpenAPI spec, as the fake checks it (test/support/fake-stripe/openapi.ts;
+ * ajv runs beside the fake, outside workerd).
+ */
+export async function eventProblems(event: unknown): Promise<string[]> {
+  const res = await fetch(`${FAKE_STRIPE_BASE}/_fake/check_event`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(event) });
+  if (!res.ok) throw new Error(`fake Stripe check_event: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { problems: string[] }).problems;
+}
+
+/**
+ * Delivers an event the way Stripe does: the JSON body signed with the SDK's own test-header generator.
+ * The event must be one Stripe could send (checked against Stripe's OpenAPI spec), unless the test says it
+ * is `malformed` on purpose — and then it must indeed fail that check, so a test of odd shapes cannot
+ * quietly send well-formed ones. A fuzzer's body is `arbitrary`: either may be.
+ */
+export async function deliver(event: unknown, opts: { secret?: string; timestamp?: number; body?: string; malformed?: boolean; arbitrary?: boolean } = {}): Promise<Response> {
+  const problems = opts.arbitrary ? [] : await eventProblems(event);
+  if (opts.malformed && problems.length === 0) throw new Error(`an event declared malformed is as Stripe's spec says: ${JSON.stringify(event)?.slice(0, 200)}`);
+  if (!opts.malformed && problems.length) throw new Error(`not an event Stripe could send (${(event as { type?: string })?.type}): ${problems.join("; ")}`);
   const payload = opts.body ?? JSON.stringify(event, null, 2);
   const header = await stripe.webhooks.generateTestHeaderStringAsync({
     payload: JSON.stringify(event, null, 2),

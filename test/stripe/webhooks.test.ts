@@ -1,9 +1,10 @@
 /** POST /api/v1/webhooks/stripe: verification, and each handled event type's effect (through the ledger only). */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { call, expectEnvelope, json } from "../support/http.js";
 import { ledgerFor } from "../../src/ledger/client.js";
 import type { AdmitResult } from "../../src/ledger/interface.js";
+import { STRIPE_API_VERSION } from "../../src/services/stripe/client.js";
 import { account, stripe, checkout, customerOf, deliver, deliverAll, entries, fake, newAdmin, processedCount, subscribedOrg } from "./support.js";
 
 const NO_FEATURES = { fuzzing: false, profiling: false, code_coverage: false };
@@ -62,6 +63,26 @@ describe("signature verification", () => {
     expect((await deliver(event, { timestamp: Math.floor(Date.now() / 1000) + 60 })).status).toBe(200);
   });
 
+  it("refuses an event rendered in another API version than the pinned one, changing nothing, with an error log naming both", async () => {
+    const { orgId, event } = await pendingSubscription();
+    expect(event.api_version).toBe(STRIPE_API_VERSION);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const err = await expectEnvelope(await deliver({ ...event, api_version: "2024-06-20" }), 400, "VALIDATION_ERROR");
+      expect(err.message).toContain("2024-06-20");
+      expect(err.details).toEqual({ api_version: "2024-06-20", expected_api_version: STRIPE_API_VERSION });
+    } finally {
+      spy.mockRestore();
+    }
+    const refusal = lines.map((l) => JSON.parse(l)).find((l) => l.event_id === event.id);
+    expect(refusal).toMatchObject({ level: "error", api_version: "2024-06-20", expected_api_version: STRIPE_API_VERSION });
+    expect(refusal.msg).toMatch(/API version/);
+    await expectNothingChanged(orgId, event.id);
+    // The same event in the pinned version is applied.
+    expect((await deliver(event)).status).toBe(200);
+  });
+
   it("answers a correctly signed body of an odd shape with 400 in the envelope, never 500", async () => {
     const { orgId, event } = await pendingSubscription();
     const odd: unknown[] = [
@@ -82,7 +103,8 @@ describe("signature verification", () => {
       { ...event, type: "checkout.session.completed", data: { object: { id: "cs_1" } } }, // no mode
     ];
     for (const body of odd) {
-      const res = await deliver(body);
+      // Stripe's spec sets no minimum length on an event id: the empty one is refused by the service's own rule.
+      const res = await deliver(body, { malformed: (body as { id?: unknown } | null)?.id !== "" });
       const err = await expectEnvelope(res, 400, "VALIDATION_ERROR");
       expect(err.message, JSON.stringify(body)?.slice(0, 80)).toMatch(/webhook body/);
     }

@@ -9,6 +9,14 @@ import { ApiError } from "../../errors/api-error.js";
 
 export type { Stripe };
 
+/**
+ * The Stripe API version this service reads and writes, sent on every request (Stripe-Version) and
+ * required of every webhook event. The SDK's type admits only the version it was generated for, so an
+ * SDK upgrade that moves it fails the typecheck here until the service and the vendored spec
+ * (test/fixtures/stripe-openapi) have been brought to the new version.
+ */
+export const STRIPE_API_VERSION = "2026-10-28.endive" satisfies Stripe.LatestApiVersion;
+
 const clients = new Map<string, Stripe>();
 
 /** One client per (key, base URL) per isolate. */
@@ -20,6 +28,7 @@ export function stripeClient(config: Config): Stripe {
   if (!client) {
     const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
     client = new Stripe(key, {
+      apiVersion: STRIPE_API_VERSION,
       httpClient: Stripe.createFetchHttpClient(),
       maxNetworkRetries: 2,
       timeout: 20_000,

@@ -4,10 +4,17 @@
  * id, or a handled type without its `data.object` fields is refused with 400 (never a 500 that
  * Stripe would retry for days). Only the fields the handlers read are required; anything else may
  * vary with Stripe's API version.
+ *
+ * The event must be rendered in the API version the service is written against (STRIPE_API_VERSION): a
+ * webhook endpoint set to another version sends other shapes (before 2025-03-31 an invoice named its
+ * subscription in `invoice.subscription`, which this version moved to `invoice.parent`), which the
+ * handlers would misread quietly. Such an event is refused with 400, changing nothing, and an error log
+ * line names both versions, so the endpoint can be set right; Stripe keeps retrying it meanwhile.
  */
 import { z } from "zod";
 import { ApiError } from "../../errors/api-error.js";
-import type { Stripe } from "./client.js";
+import { log } from "../../lib/log.js";
+import { STRIPE_API_VERSION, type Stripe } from "./client.js";
 
 const ref = z.union([z.string(), z.looseObject({ id: z.string() })]).nullable().optional();
 const metadata = z.record(z.string(), z.string().nullable()).nullable().optional();
@@ -15,6 +22,7 @@ const metadata = z.record(z.string(), z.string().nullable()).nullable().optional
 const Envelope = z.looseObject({
   id: z.string().min(1).max(255),
   type: z.string().min(1).max(255),
+  api_version: z.string().nullable().optional(),
   data: z.looseObject({ object: z.looseObject({}) }),
 });
 
@@ -51,6 +59,20 @@ const OBJECT_SHAPES: Record<string, z.ZodType> = {
 export function checkEventShape(event: unknown): Stripe.Event {
   const envelope = Envelope.safeParse(event);
   if (!envelope.success) throw shapeError("is not a Stripe event (id, type and data.object are required)", envelope.error);
+  const { id, type, api_version: version = null } = envelope.data;
+  if (version !== STRIPE_API_VERSION) {
+    log("error", "stripe webhook event refused: rendered in another API version than the service reads; set the webhook endpoint's API version", {
+      event_id: id,
+      type,
+      api_version: version,
+      expected_api_version: STRIPE_API_VERSION,
+    });
+    throw new ApiError(
+      "VALIDATION_ERROR",
+      `The webhook event is rendered in Stripe API version ${version ?? "(none)"}; this service reads ${STRIPE_API_VERSION}: set the webhook endpoint's API version to ${STRIPE_API_VERSION}`,
+      { api_version: version, expected_api_version: STRIPE_API_VERSION },
+    );
+  }
   const shape = OBJECT_SHAPES[envelope.data.type];
   if (shape) {
     const object = shape.safeParse(envelope.data.data.object);

@@ -11,11 +11,17 @@
  * - API shapes of the SDK's pinned version: subscription periods on the subscription items, invoice →
  *   subscription through `parent.subscription_details`, items carrying expanded prices.
  *
+ * Every request is checked against Stripe's published OpenAPI spec (openapi.ts): a parameter the spec does
+ * not define for the endpoint, or of another type, is refused with 400 as Stripe refuses it; every object
+ * served and every event generated is checked too, and one that is not as the spec says is answered with a
+ * 500 naming the fields. Each such violation is also kept (`violations()`, `GET /_fake/violations`).
+ *
  * Stripe's side effects that happen outside API calls (a customer paying on the Checkout page, a renewal,
  * a failed renewal payment, a cancellation) are simulated through `/_fake/*` control endpoints, and the
  * events Stripe would send are kept in order and returned so the test can sign and deliver them.
  */
 import { parseStripeForm, type FormValue } from "./form.js";
+import { checkEvent, checkRequest, checkResponse, operationFor } from "./openapi.js";
 
 const FAKE_API_VERSION = "2026-10-28.endive";
 const DAY = 86_400;
@@ -38,7 +44,12 @@ export interface FakeStripe {
   events(): Obj[];
   /** Seconds since the epoch on the fake's clock (advanced by renewals). */
   now(): number;
+  /** Every departure from Stripe's spec seen so far: requests refused, objects and events the fake got wrong. */
+  violations(): string[];
 }
+
+/** The fake produced an object or event that is not as Stripe's spec says: a defect in the fake. */
+class SpecViolation extends Error {}
 
 class StripeHttpError extends Error {
   constructor(
@@ -65,6 +76,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         id: p.id,
         object: "price",
         active: true,
+        billing_scheme: "per_unit",
         currency: p.currency ?? "usd",
         unit_amount: p.unit_amount,
         type: p.recurring ? "recurring" : "one_time",
@@ -86,6 +98,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     intents: new Map<string, Obj>(),
   };
   const events: Obj[] = [];
+  const violations: string[] = [];
   const idempotency = new Map<string, { fingerprint: string; status: number; body: string }>();
   let counter = 0;
   let apiVersion = FAKE_API_VERSION;
@@ -104,6 +117,11 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       request: { id: null, idempotency_key: null },
       type,
     };
+    const problems = checkEvent(event);
+    if (problems.length) {
+      violations.push(`event ${type}: ${problems.join("; ")}`);
+      throw new SpecViolation(`fake Stripe generated a ${type} event that is not as Stripe's OpenAPI spec says: ${problems.join("; ")}`);
+    }
     events.push(event);
     return event;
   }
@@ -134,11 +152,23 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       created: clock,
       current_period_start: start,
       current_period_end: start + PERIOD,
+      current_trial: null,
+      discounts: [],
       metadata: {},
+      plan: planOf(price(priceId)),
       price: structuredClone(price(priceId)),
       quantity: 1,
       subscription: subId,
     };
+  }
+
+  function phase(start: number, end: number | null, items: Obj[], metadata: Record<string, string>, currency: string): Obj {
+    return { add_invoice_items: [], currency, end_date: end, items: items.map((it) => ({ ...it, discounts: [], metadata: {}, tax_rates: [] })), metadata, proration_behavior: "create_prorations", start_date: start };
+  }
+
+  /** The legacy plan object Stripe still puts on subscription items, mirroring a recurring price. */
+  function planOf(p: Obj): Obj {
+    return { id: p.id, object: "plan", active: p.active, amount: p.unit_amount, billing_scheme: "per_unit", created: p.created, currency: p.currency, interval: "month", interval_count: 1, livemode: false, metadata: {}, product: p.product, usage_type: "licensed" };
   }
 
   function invoiceFor(sub: Obj, reason: string, paid: boolean, amount: number): Obj {
@@ -148,24 +178,58 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       object: "invoice",
       amount_due: amount,
       amount_paid: paid ? amount : 0,
+      amount_overpaid: 0,
       amount_remaining: paid ? 0 : amount,
+      amount_shipping: 0,
       attempt_count: 1,
       attempted: true,
+      automatic_tax: { enabled: false, status: null },
+      automatically_finalizes_at: null,
       billing_reason: reason,
       collection_method: "charge_automatically",
       created: clock,
       currency: item.price.currency,
       customer: sub.customer,
+      customer_account: null,
+      default_tax_rates: [],
+      description: null,
+      issuer: { type: "self" },
       lines: list(`/v1/invoices/lines`, [
-        { id: newId("il"), object: "line_item", amount, period: { start: item.current_period_start, end: item.current_period_end }, pricing: { price_details: { price: item.price.id } } },
+        {
+          id: newId("il"),
+          object: "line_item",
+          amount,
+          currency: item.price.currency,
+          description: null,
+          discountable: true,
+          invoice: null,
+          livemode: false,
+          metadata: {},
+          parent: { type: "subscription_item_details", invoice_item_details: null, subscription_item_details: { subscription: sub.id, subscription_item: item.id, proration: reason === "subscription_update", proration_details: null, invoice_item: null } },
+          period: { start: item.current_period_start, end: item.current_period_end },
+          pretax_credit_amounts: [],
+          pricing: { type: "price_details", price_details: { price: item.price.id, product: item.price.product }, unit_amount_decimal: String(item.price.unit_amount) },
+          quantity_decimal: "1",
+          subtotal: amount,
+          taxes: [],
+        },
       ]),
       livemode: false,
       metadata: {},
       parent: { type: "subscription_details", quote_details: null, subscription_details: { metadata: sub.metadata, subscription: sub.id } },
+      payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
       period_start: item.current_period_start,
       period_end: item.current_period_end,
+      post_payment_credit_notes_amount: 0,
+      pre_payment_credit_notes_amount: 0,
+      rendering: null,
+      starting_balance: 0,
       status: paid ? "paid" : "open",
+      status_transitions: { finalized_at: clock, marked_uncollectible_at: null, paid_at: paid ? clock : null, voided_at: null },
+      subtotal: amount,
       total: amount,
+      total_pretax_credit_amounts: [],
+      total_taxes: [],
     };
     store.invoices.set(invoice.id, invoice);
     return invoice;
@@ -176,14 +240,24 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       id: newId("pi"),
       object: "payment_intent",
       amount,
+      allowed_payment_method_types: null,
       amount_received: ok ? amount : 0,
+      capture_method: "automatic",
+      confirmation_method: "automatic",
       created: clock,
       currency,
       customer,
+      customer_account: null,
       description,
+      excluded_payment_method_types: null,
       last_payment_error: ok ? null : { type: "card_error", code: "card_declined", decline_code: "generic_decline", message: "Your card was declined." },
       livemode: false,
+      managed_payments: null,
       metadata,
+      payment_method_configuration_details: null,
+      payment_method_types: ["card"],
+      payment_record: null,
+      source: null,
       status: ok ? "succeeded" : "requires_payment_method",
     };
     store.intents.set(pi.id, pi);
@@ -203,15 +277,26 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       const sub: Obj = {
         id: subId,
         object: "subscription",
+        automatic_tax: { enabled: false, liability: null },
+        billing_cycle_anchor: clock,
+        billing_cycle_anchor_config: null,
+        billing_mode: { type: "classic" },
+        billing_schedules: [],
         cancel_at_period_end: false,
         canceled_at: null,
+        collection_method: "charge_automatically",
         created: clock,
         currency: p.currency,
         customer: session.customer,
+        customer_account: null,
+        description: null,
+        discounts: [],
         ended_at: null,
+        invoice_settings: { account_tax_ids: null, issuer: { type: "self" } },
         items: list(`/v1/subscription_items?subscription=${subId}`, [subscriptionItem(subId, p.id, clock)]),
         latest_invoice: null,
         livemode: false,
+        managed_payments: null,
         metadata: session.subscription_data?.metadata ?? {},
         schedule: null,
         start_date: clock,
@@ -228,7 +313,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       emit("customer.subscription.created", sub);
       emit("payment_intent.succeeded", pi);
       emit("invoice.payment_succeeded", invoice);
-      emit("checkout.session.completed", session);
+      emit("checkout.session.completed", publicSession(session));
     } else {
       const pi = paymentIntent(session.customer, p.unit_amount, p.currency, session.payment_intent_data?.metadata ?? {}, ok, session.payment_intent_data?.description ?? null);
       if (!ok) {
@@ -237,7 +322,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       }
       Object.assign(session, { status: "complete", payment_status: "paid", payment_intent: pi.id, amount_total: p.unit_amount });
       emit("payment_intent.succeeded", pi);
-      emit("checkout.session.completed", session);
+      emit("checkout.session.completed", publicSession(session));
     }
     return events.slice(before);
   }
@@ -296,6 +381,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
           id: newId("cus"),
           object: "customer",
           created: clock,
+          description: (body.description as string) ?? null,
           email: (body.email as string) ?? null,
           name: (body.name as string) ?? null,
           livemode: false,
@@ -335,6 +421,25 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         const s: Obj = {
           id: sessionId,
           object: "checkout.session",
+          adaptive_pricing: null,
+          allowed_payment_method_types: null,
+          automatic_tax: { enabled: false, liability: null, status: null },
+          client_secret: null,
+          collected_information: null,
+          custom_fields: [],
+          custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
+          customer_account: null,
+          discounts: [],
+          integration_identifier: null,
+          managed_payments: null,
+          origin_context: null,
+          payment_method_configuration_details: null,
+          payment_method_types: ["card"],
+          permissions: null,
+          saved_payment_method_options: null,
+          shipping_options: [],
+          ui_mode: "hosted",
+          wallet_options: null,
           amount_total: items.reduce((sum, li) => sum + price(li.price).unit_amount * Number(li.quantity ?? 1), 0),
           cancel_url: body.cancel_url ?? null,
           client_reference_id: body.client_reference_id ?? null,
@@ -367,7 +472,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       const customer = body.customer as string;
       if (!customer) throw invalid("customer is required", "customer");
       get(store.customers, "customer", customer);
-      const ps = { id: newId("bps"), object: "billing_portal.session", created: clock, customer, livemode: false, return_url: body.return_url ?? null, url: "" };
+      const ps = { id: newId("bps"), object: "billing_portal.session", configuration: "bpc_fake_default", created: clock, customer, customer_account: null, livemode: false, return_url: body.return_url ?? null, url: "" };
       ps.url = `${origin}/p/session/${ps.id}`;
       store.portal.set(ps.id, ps);
       return [200, ps];
@@ -425,12 +530,16 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         const sched = {
           id: newId("sub_sched"),
           object: "subscription_schedule",
+          billing_mode: { type: "classic" },
           created: clock,
           customer: sub.customer,
+          customer_account: null,
+          default_settings: { application_fee_percent: null, automatic_tax: { enabled: false, liability: null }, billing_cycle_anchor: "automatic", billing_thresholds: null, collection_method: "charge_automatically", default_payment_method: null, invoice_settings: { account_tax_ids: null, days_until_due: null, issuer: { type: "self" } }, on_behalf_of: null, transfer_data: null },
           end_behavior: "release",
           livemode: false,
           metadata: {},
-          phases: [{ start_date: item.current_period_start, end_date: item.current_period_end, items: [{ price: item.price.id, quantity: 1 }], metadata: {} }],
+          pause_schedules: [],
+          phases: [phase(item.current_period_start, item.current_period_end, [{ price: item.price.id, quantity: 1 }], {}, item.price.currency)],
           released_at: null,
           released_subscription: null,
           status: "active",
@@ -459,7 +568,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
             sched.phases = phases.map((ph) => {
               for (const it of ph.items as Obj[]) price(it.price);
               const end = ph.end_date ? Number(ph.end_date) : ph.duration ? start + PERIOD * Number((ph.duration as Obj).interval_count ?? 1) : null;
-              const out = { start_date: start, end_date: end, items: (ph.items as Obj[]).map((it) => ({ price: it.price, quantity: Number(it.quantity ?? 1) })), metadata: metadataOf(ph.metadata) };
+              const items = (ph.items as Obj[]).map((it) => ({ price: it.price, quantity: Number(it.quantity ?? 1) }));
+              const out = phase(start, end, items, metadataOf(ph.metadata), price(items[0]!.price).currency);
               start = end ?? start;
               return out;
             });
@@ -492,6 +602,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       const selected = customer ? events.filter((e) => e.data.object.customer === customer) : events;
       return jsonResponse(200, { events: selected });
     }
+    if (method === "GET" && seg[1] === "violations") return jsonResponse(200, { violations });
+    if (method === "POST" && seg[1] === "check_event") return jsonResponse(200, { problems: checkEvent(body) });
     if (method === "GET" && seg[1] === "customers" && seg[2]) return jsonResponse(200, get(store.customers, "customer", seg[2]));
     if (method === "POST" && seg[1] === "checkout_sessions" && seg[3] === "complete") {
       return jsonResponse(200, { events: completeCheckout(seg[2]!, body.outcome !== "failed") });
@@ -558,7 +670,25 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
           return new Response(prior.body, { status: prior.status, headers: { "Content-Type": "application/json", "Idempotent-Replayed": "true", "Idempotency-Key": idemKey, "Request-Id": newId("req") } });
         }
       }
-      const [status, result] = await api(method, path, parseStripeForm(raw), url);
+      const operation = operationFor(method, path);
+      const form = parseStripeForm(raw);
+      if (operation) {
+        const problems = checkRequest(operation, parseStripeForm(url.search.slice(1)), form);
+        if (problems.length) {
+          violations.push(`request ${operation}: ${problems.join("; ")}`);
+          const [param, what] = problems[0]!.split(": ");
+          const unknown = what === "unknown parameter";
+          throw new StripeHttpError(400, "invalid_request_error", unknown ? `Received unknown parameter: ${param}` : `Invalid ${param}: ${problems.join("; ")}`, unknown ? "parameter_unknown" : "parameter_invalid", param);
+        }
+      }
+      const [status, result] = await api(method, path, form, url);
+      if (operation && status === 200) {
+        const problems = checkResponse(operation, result);
+        if (problems.length) {
+          violations.push(`response ${operation}: ${problems.join("; ")}`);
+          throw new SpecViolation(`fake Stripe answered ${operation} with an object that is not as Stripe's OpenAPI spec says: ${problems.join("; ")}`);
+        }
+      }
       const text = JSON.stringify(result);
       if (idemKey) idempotency.set(`${key}:${idemKey}`, { fingerprint, status, body: text });
       return new Response(text, { status, headers: { "Content-Type": "application/json", "Request-Id": newId("req"), ...(idemKey ? { "Idempotency-Key": idemKey } : {}) } });
@@ -566,11 +696,12 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       if (err instanceof StripeHttpError) {
         return jsonResponse(err.status, { error: { type: err.type, message: err.message, ...(err.code ? { code: err.code } : {}), ...(err.param ? { param: err.param } : {}) } });
       }
+      if (err instanceof SpecViolation) return jsonResponse(500, { error: { type: "api_error", message: err.message } });
       return jsonResponse(500, { error: { type: "api_error", message: `fake Stripe failed: ${err instanceof Error ? err.stack : String(err)}` } });
     }
   }
 
-  return { handle, events: () => events.slice(), now: () => clock };
+  return { handle, events: () => events.slice(), now: () => clock, violations: () => violations.slice() };
 }
 
 function jsonResponse(status: number, body: unknown): Response {
