@@ -21,7 +21,7 @@
  * events Stripe would send are kept in order and returned so the test can sign and deliver them.
  */
 import { parseStripeForm, type FormValue } from "./form.js";
-import { checkEvent, checkRequest, checkResponse, operationFor } from "./openapi.js";
+import { checkEvent, checkRequest, checkResponse, compileAll, operationFor } from "./openapi.js";
 
 const FAKE_API_VERSION = "2026-10-28.endive";
 const DAY = 86_400;
@@ -68,6 +68,7 @@ const missing = (what: string, id: string, param = "id") =>
 const invalid = (message: string, param?: string) => new StripeHttpError(400, "invalid_request_error", message, "parameter_invalid", param);
 
 export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number }): FakeStripe {
+  compileAll();
   let clock = opts.startTime ?? Math.floor(Date.now() / 1000);
   const prices = new Map(
     opts.prices.map((p) => [
