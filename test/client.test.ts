@@ -22,6 +22,9 @@ describe("typed client", () => {
     const status = await api.api.v1.analysis[":job_id"].status.$get({ param: { job_id } });
     if (status.status !== 200) throw new Error(`status ${status.status}`);
     expect((await status.json()).status).toBe("queued");
+    const ent = await api.api.v1.billing.entitlements.$get({ query: { enable_fuzzing: "true" } });
+    if (ent.status !== 200) throw new Error(`status ${ent.status}`);
+    expect((await ent.json()).can_submit).toMatchObject({ allowed: false, error: "FORBIDDEN" });
     const events = await api.api.v1.billing.events.$get({ query: { limit: "10" } });
     expect(events.status).toBe(200);
   });

@@ -20,8 +20,11 @@ export type AdmissionDecision = { ok: true; maxCost: number; hold: number } | { 
 
 const ACTIVE: ReadonlySet<string> = new Set(["active", "trialing"]);
 
+/** Whether a subscription in this status may start analyses at all (the admission's first rule). */
+export const analysesAllowed = (status: SubscriptionStatus): boolean => ACTIVE.has(status);
+
 export function decideAdmission(s: AdmissionState, features: JobFeatures, testTimeoutSeconds: number, now: number): AdmissionDecision {
-  if (!ACTIVE.has(s.status)) {
+  if (!analysesAllowed(s.status)) {
     const why =
       s.status === "past_due" || s.status === "unpaid"
         ? "the last payment failed; update the payment method in the billing portal (/billing/portal)"

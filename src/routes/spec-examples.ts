@@ -165,4 +165,24 @@ export const documentExamples = {
     error_code: null,
   },
   results: { ...SPEC_RESULTS, image_digest: DIGEST, error_message: null },
+  /** Not in the spec (§4 leaves feature flags to the base application); the spec's professional organization at its quota. */
+  entitlements: {
+    organization_id: SPEC_SUBSCRIPTION.organization_id,
+    tier: "professional",
+    status: "active",
+    features: SPEC_TIERS[2]!.features,
+    premium_analysis_enabled: true,
+    can_submit: {
+      allowed: false,
+      reason: SPEC_ERROR_EXAMPLE.message,
+      error: "QUOTA_EXCEEDED",
+      details: SPEC_ERROR_EXAMPLE.details,
+      retry_after_seconds: 1_209_600,
+      max_cost_credits: null,
+    },
+    remaining: { analyses: 0, credits: 4477 },
+    current_period_end: SPEC_SUBSCRIPTION.current_period_end,
+    cancel_at_period_end: false,
+    upgrade_url: "https://premium.vexxy.dev/billing/subscribe?return_to=https%3A%2F%2Fapp.vexxy.dev%2Fsettings%2Fbilling",
+  },
 };

@@ -3,7 +3,9 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../env.js";
 import { bearerSecurity, errorResponses, publicSecurity, queryInt } from "../schemas.js";
 import { documentExamples } from "../spec-examples.js";
-import { BillingEventSchema, CreditsSchema, SubscriptionSchema, TierSchema, UsageSchema } from "./schemas.js";
+import { BillingEventSchema, CreditsSchema, EntitlementsSchema, SubscriptionSchema, TierSchema, UsageSchema } from "./schemas.js";
+import { getEntitlements } from "../../services/billing/getEntitlements.js";
+import { safeReturnTo } from "../../services/sessions/returnTo.js";
 import { validationHook } from "../validation.js";
 import { requireAuth } from "../../middleware/auth.js";
 import { getAccount } from "../../services/billing/getAccount.js";
@@ -63,6 +65,36 @@ const events = createRoute({
   middleware: [requireAuth] as const,
   request: { query: z.object({ limit: queryInt(1, 200, 50), offset: queryInt(0, 1_000_000_000, 0) }) },
   responses: { 200: json(z.array(BillingEventSchema), "Events", documentExamples.events), ...errorResponses({ bearer: true, params: true }) },
+});
+
+const flag = z.enum(["true", "false"]).transform((v) => v === "true").optional();
+const entitlements = createRoute({
+  method: "get",
+  path: "/entitlements",
+  operationId: "getEntitlements",
+  tags: ["Billing"],
+  summary: "Everything a page view needs: tier, status, features, whether the next submission would be admitted, what is left, where to upgrade",
+  description:
+    "`can_submit` is decided by the same admission rules as `POST /api/v1/analysis/submit` and `/quote` (status, features, monthly " +
+    "analyses, credits — in that order), for the submission the query describes (the same `profile` and config fields as submit; " +
+    "omitted, submit's defaults). When it says allowed, that submission is admitted unless the account changes in between; when it " +
+    "refuses, submit refuses with the same `error` and message. Rate limits are per request and not part of it.",
+  security: bearerSecurity,
+  middleware: [requireAuth] as const,
+  request: {
+    query: z.object({
+      profile: z.enum(["minimal", "standard", "comprehensive"]).optional(),
+      enable_fuzzing: flag,
+      enable_profiling: flag,
+      enable_code_coverage: flag,
+      test_timeout: queryInt(60, 3600, 300).optional(),
+      return_to: z.string().max(2000).optional().openapi({ description: "Where the billing page leads back to (an allowed origin); carried in upgrade_url" }),
+    }),
+  },
+  responses: {
+    200: json(EntitlementsSchema, "Entitlements", documentExamples.entitlements),
+    ...errorResponses({ bearer: true, params: true }),
+  },
 });
 
 function subscriptionView(a: AccountView) {
@@ -130,6 +162,22 @@ export const billingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
   .openapi(usage, async (c) => {
     const { orgId } = c.get("auth");
     return c.json(usageView(await getAccount({ env: c.env, orgId })), 200);
+  })
+  .openapi(entitlements, async (c) => {
+    const q = c.req.valid("query");
+    const url = new URL(c.req.url);
+    const config = c.get("config");
+    const submission = {
+      ...(q.profile ? { profile: q.profile } : {}),
+      config: {
+        ...(q.enable_fuzzing !== undefined ? { enable_fuzzing: q.enable_fuzzing } : {}),
+        ...(q.enable_profiling !== undefined ? { enable_profiling: q.enable_profiling } : {}),
+        ...(q.enable_code_coverage !== undefined ? { enable_code_coverage: q.enable_code_coverage } : {}),
+        // queryInt fills its default; only a value the caller sent overrides the profile's timeout.
+        ...(url.searchParams.has("test_timeout") ? { test_timeout: q.test_timeout } : {}),
+      },
+    };
+    return c.json(await getEntitlements({ env: c.env, config, orgId: c.get("auth").orgId, submission, returnTo: safeReturnTo(config, q.return_to) }), 200);
   })
   .openapi(events, async (c) => {
     const { limit, offset } = c.req.valid("query");

@@ -74,3 +74,31 @@ export const TierSchema = z
     features: z.array(z.enum(FEATURES)),
   })
   .openapi("Tier");
+
+const CanSubmitSchema = z
+  .object({
+    allowed: z.boolean(),
+    reason: z.string().nullable().openapi({ description: "The admission's own refusal message (what submit would answer); null when allowed" }),
+    error: z.enum(["FORBIDDEN", "QUOTA_EXCEEDED", "RESOURCE_CONFLICT"]).nullable().openapi({ description: "The error code submit would answer" }),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    retry_after_seconds: z.number().int().nullable().openapi({ description: "For quota refusals: seconds until the period resets" }),
+    max_cost_credits: z.number().int().nullable().openapi({ description: "The hold submit would place, when allowed" }),
+  })
+  .openapi("CanSubmit");
+
+export const EntitlementsSchema = z
+  .object({
+    organization_id: z.string().uuid(),
+    tier: z.enum(TIER_NAMES),
+    status: z.enum(SUBSCRIPTION_STATUSES),
+    features: z.array(z.enum(FEATURES)),
+    premium_analysis_enabled: z.boolean().openapi({ description: "The subscription's status allows analyses (active or trialing)" }),
+    can_submit: CanSubmitSchema,
+    remaining: z
+      .object({ analyses: z.number().int().nullable(), credits: z.number().int().nullable() })
+      .openapi({ description: "Left this period: analyses (monthly limit − used) and available credits; null when unlimited" }),
+    current_period_end: z.string(),
+    cancel_at_period_end: z.boolean(),
+    upgrade_url: z.string().url().openapi({ description: "The billing page's plans, with return_to when given" }),
+  })
+  .openapi("Entitlements");
