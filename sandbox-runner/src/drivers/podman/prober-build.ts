@@ -62,25 +62,40 @@ export async function buildProberImage(image: string, o: ProberBuildOptions, hos
   }
 }
 
-/** debootstrap, reporting each stage it enters ("retrieving", "extracting", …) and every tenth package it retrieves. */
+/** debootstrap's log verbs, grouped into the stages a person follows. */
+const STAGES: Record<string, string> = {
+  retrieving: "downloading",
+  validating: "downloading",
+  checking: "downloading",
+  valid: "downloading",
+  resolving: "downloading",
+  found: "downloading",
+  extracting: "extracting",
+  installing: "installing",
+  unpacking: "installing",
+  configuring: "installing",
+  base: "installed",
+};
+
+/** debootstrap, reporting each stage it enters and every tenth package it downloads. */
 function debootstrap(args: string[], host: HostEnv, onProgress: (message: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn("debootstrap", args, { env: { ...process.env, PATH: host.path }, stdio: ["ignore", "pipe", "pipe"] });
     const tail: string[] = [];
     let stage = "";
-    let retrieved = 0;
+    let downloaded = 0;
     const onLine = (line: string) => {
       tail.push(line);
       if (tail.length > 20) tail.shift();
-      const m = /^I: (\w+)/.exec(line);
-      if (!m) return;
-      const verb = m[1]!.toLowerCase();
-      if (verb === "retrieving") retrieved++;
-      if (verb !== stage) {
-        stage = verb;
-        onProgress(`debootstrap: ${verb}`);
-      } else if (verb === "retrieving" && retrieved % 10 === 0) {
-        onProgress(`debootstrap: retrieving (${retrieved} files)`);
+      const verb = /^I: (\w+)/.exec(line)?.[1]?.toLowerCase();
+      const next = verb ? STAGES[verb] : undefined;
+      if (!next) return;
+      if (verb === "validating") downloaded++;
+      if (next !== stage) {
+        stage = next;
+        onProgress(`debootstrap: ${next}`);
+      } else if (verb === "validating" && downloaded % 10 === 0) {
+        onProgress(`debootstrap: downloading (${downloaded} packages)`);
       }
     };
     createInterface({ input: child.stdout! }).on("line", onLine);
