@@ -328,7 +328,7 @@ describe("runner callbacks and the job state machine", () => {
     const held = await json(await progress(job_id, "waiting_for_prober_image", 0));
     expect(held).toMatchObject({ status: "queued" });
     const queued = await json(await call(`/api/v1/analysis/${job_id}/status`, { token: org.token }));
-    expect(queued).toMatchObject({ status: "queued", phase: "waiting_for_prober_image", started_at: null });
+    expect(queued).toMatchObject({ status: "queued", phase: "waiting_for_prober_image", current_phase: "Waiting for the runner to prepare its test-script image", started_at: null });
     const message = "the prober image localhost/vexxy-test/prober:latest is missing and could not be built: debootstrap is not installed; fix: apt-get install -y debootstrap";
     const failed = await runnerCall("POST", `/internal/v1/jobs/${job_id}/fail`, { error_code: "sandbox_unavailable", error_message: message, fault: "service", sandbox_ran: false, sandbox_seconds: 0 });
     expect(failed.status).toBe(200);
