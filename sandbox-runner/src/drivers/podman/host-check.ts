@@ -9,7 +9,7 @@ import { delimiter, join } from "node:path";
 import type { HostCheck } from "../types.js";
 
 /** The Debian packages the sandbox driver needs (slirp4netns: podman's network helper, installed alongside). */
-export const SANDBOX_PACKAGES = ["podman", "runc", "slirp4netns"];
+const SANDBOX_PACKAGES = ["podman", "runc", "slirp4netns"];
 
 export interface HostEnv {
   /** The PATH commands are looked up in (the runner's own, unless a test says otherwise). */
