@@ -3,6 +3,9 @@
 // sandbox-runner on RUNNER_PORT (default 8002). Uses .dev.vars, or .dev.vars.example when absent.
 // It supervises: a runner that dies is started again (after 1 s, doubling to 30 s while it keeps
 // dying) and the Worker stays up; the Worker's own exit, or Ctrl-C, stops everything.
+// Once both answer (or after two minutes) it prints the readiness table of `npm run doctor`: what
+// an analysis needs and, for each missing piece, the command that fixes it. The stack starts
+// wherever it can: failed migrations or a host without podman are rows in that table, not a stop.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
@@ -23,7 +26,7 @@ const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--loc
   stdio: "inherit",
   env: { ...process.env, CI: "1" },
 });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+if (migrate.status !== 0) console.log("[start] applying the D1 migrations failed (above); starting the rest — the readiness table below says what to run");
 
 /** The live child of each supervised process, by name. */
 const children = new Map();
@@ -106,3 +109,20 @@ if (withRunner) {
   });
 }
 console.log(`[start] VEXxy Premium: http://localhost:${port}  (docs: http://localhost:${port}/docs)`);
+printReadiness().catch((err) => console.log(`[start] readiness check failed: ${err instanceof Error ? err.message : err}`));
+
+/** Waits until the Worker and the runner answer (two minutes at most), then prints `npm run doctor`'s table. */
+async function printReadiness() {
+  const answers = (url) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+  for (let i = 0; i < 120 && !stopping; i++) {
+    const [worker, runner] = await Promise.all([answers(`http://127.0.0.1:${port}/health`), withRunner ? answers(`http://127.0.0.1:${runnerPort}/healthz`) : true]);
+    if (worker && runner) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (stopping) return;
+  const doctor = spawn("tsx", ["sandbox-runner/src/cli/doctor.ts"], {
+    stdio: "inherit",
+    env: { ...process.env, PORT: port, RUNNER_PORT: runnerPort, VEXXY_STATE_DIR: persist },
+  });
+  await new Promise((r) => doctor.on("exit", r));
+}

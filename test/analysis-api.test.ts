@@ -322,6 +322,21 @@ describe("runner callbacks and the job state machine", () => {
     expect(await account(org.orgId)).toMatchObject({ held: 0, current_period_credits_used: 12, current_period_analyses: 1 });
   });
 
+  it("keeps a job the runner holds for its prober image queued, and fails it for free when the host lacks something", async () => {
+    const org = await newOrg({ tier: "starter" });
+    const { job_id } = await submit(org.token, submission({ config: { test_script: "curl -fsS http://localhost:8080/" } }));
+    const held = await json(await progress(job_id, "waiting_for_prober_image", 0));
+    expect(held).toMatchObject({ status: "queued" });
+    const queued = await json(await call(`/api/v1/analysis/${job_id}/status`, { token: org.token }));
+    expect(queued).toMatchObject({ status: "queued", phase: "waiting_for_prober_image", current_phase: "Waiting for the runner to prepare its test-script image", started_at: null });
+    const message = "the prober image localhost/vexxy-test/prober:latest is missing and could not be built: debootstrap is not installed; fix: apt-get install -y debootstrap";
+    const failed = await runnerCall("POST", `/internal/v1/jobs/${job_id}/fail`, { error_code: "sandbox_unavailable", error_message: message, fault: "service", sandbox_ran: false, sandbox_seconds: 0 });
+    expect(failed.status).toBe(200);
+    const st = await json(await call(`/api/v1/analysis/${job_id}/status`, { token: org.token }));
+    expect(st).toMatchObject({ status: "failed", error_code: "sandbox_unavailable", error_message: message });
+    expect(await account(org.orgId)).toMatchObject({ held: 0, current_period_credits_used: 0, current_period_analyses: 0 });
+  });
+
   it("refuses forged callbacks without changing anything", async () => {
     const org = await newOrg({ tier: "starter" });
     const { job_id } = await submit(org.token);

@@ -22,12 +22,21 @@ export type JobPhase = (typeof JOB_PHASES)[number];
  * slot frees. Reported (and repeated as a heartbeat) so the job's lease stays alive; it stays "queued".
  */
 export const WAITING_PHASE = "waiting_for_slot" as const;
-export const PROGRESS_PHASES = [WAITING_PHASE, ...JOB_PHASES] as const;
+/**
+ * Not a pipeline phase either: the runner accepted a job with a test script while it is still
+ * preparing the image that runs test scripts (the prober). Like waiting_for_slot it is a heartbeat
+ * that keeps the lease alive, and the job stays "queued".
+ */
+export const PROBER_WAIT_PHASE = "waiting_for_prober_image" as const;
+/** The phases in which a job is held by the runner before its run begins (status stays "queued"). */
+export const HOLDING_PHASES: readonly string[] = [WAITING_PHASE, PROBER_WAIT_PHASE];
+export const PROGRESS_PHASES = [WAITING_PHASE, PROBER_WAIT_PHASE, ...JOB_PHASES] as const;
 export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
 
 /** Human-readable phase labels, as the spec's `current_phase` shows them. */
 export const PHASE_LABELS: Record<ProgressPhase, string> = {
   waiting_for_slot: "Waiting for a free sandbox slot",
+  waiting_for_prober_image: "Waiting for the runner to prepare its test-script image",
   pulling_image: "Pulling image by digest",
   starting_sandbox: "Starting isolated sandbox",
   waiting_for_health: "Waiting for the application to become healthy",
@@ -133,6 +142,8 @@ const FAILURE_CODES = [
   "image_unavailable",
   "digest_mismatch",
   "sandbox_start_failed",
+  /** The runner's host lacks something analyses need (podman, strace, the prober image): the message names it and its fix. */
+  "sandbox_unavailable",
   "unhealthy",
   "timeout",
   "oom_killed",

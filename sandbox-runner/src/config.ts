@@ -54,6 +54,12 @@ const EnvSchema = z.object({
   RUNNER_ZAP_IMAGE: optionalText,
   /** Image the podman driver runs test scripts in (needs sh and curl). */
   RUNNER_PROBER_IMAGE: optionalText,
+  /** Whether the podman driver builds a missing `localhost/` prober image at start (debootstrap, as test-images/build.sh). */
+  RUNNER_BUILD_PROBER: bool(true),
+  /** The Debian mirror that build fetches from (test-images/build.sh reads the same variable). */
+  DEBIAN_MIRROR: z.url().default("http://deb.debian.org/debian"),
+  /** Where downloaded .debs are cached between builds (shared with test-images/build.sh). */
+  VEXXY_IMAGE_CACHE: z.string().startsWith("/", { error: "VEXXY_IMAGE_CACHE must be an absolute path" }).default("/var/cache/vexxy-test-images"),
   /** Comma-separated directories of OCI layouts/archives the podman driver loads pinned images from. */
   RUNNER_IMAGE_SOURCES: optionalText,
   /** Registries a pull may reach although the egress policy refuses them (host[:port], comma-separated). */
@@ -80,6 +86,8 @@ export interface RunnerConfig {
   vex: { author: string; role?: string; idBase: string };
   zapImage?: string;
   proberImage?: string;
+  /** How a missing prober image is built (absent: RUNNER_BUILD_PROBER=false, never built). */
+  proberBuild?: { mirror: string; cacheDir: string };
   imageSources: string[];
   /** Normalized host:port keys (@vexxy/contract parseAllowedRegistries). */
   allowedRegistries: Set<string>;
@@ -125,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     vex: { author: e.VEX_AUTHOR, ...(e.VEX_ROLE ? { role: e.VEX_ROLE } : {}), idBase: e.VEX_ID_BASE },
     ...(e.RUNNER_ZAP_IMAGE ? { zapImage: e.RUNNER_ZAP_IMAGE } : {}),
     ...(e.RUNNER_PROBER_IMAGE ? { proberImage: e.RUNNER_PROBER_IMAGE } : {}),
+    ...(e.RUNNER_BUILD_PROBER ? { proberBuild: { mirror: e.DEBIAN_MIRROR, cacheDir: `${e.VEXXY_IMAGE_CACHE.replace(/\/+$/, "")}/debs` } } : {}),
     imageSources: (e.RUNNER_IMAGE_SOURCES ?? "")
       .split(",")
       .map((s) => s.trim())

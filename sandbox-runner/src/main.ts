@@ -28,16 +28,22 @@ async function main(): Promise<void> {
 
   const { driver, readImageFilesystem, swept } = await selectDriver(config, logger);
   // Crash recovery: sandboxes a previous runner process left behind are removed before we accept work.
-  // A runner whose platform is unavailable (no podman on a developer's machine) still starts: it
-  // answers /healthz and fails jobs cleanly as sandbox_start_failed (never billed) instead of
-  // taking the whole local stack down.
-  if (!swept) {
+  // A runner whose host lacks something (no podman on a developer's machine) still starts: /healthz
+  // says what is missing, and jobs fail cleanly as sandbox_unavailable (never billed), naming it,
+  // instead of taking the whole local stack down.
+  const missing = (driver.readiness?.() ?? []).filter((c) => c.status === "missing" && !c.onlyForTestScripts);
+  if (missing.length) {
+    logger.warn("analyses cannot run on this host until it is fixed", { missing: missing.map((c) => `${c.name}: ${c.detail} (fix: ${c.fix ?? "-"})`) });
+  } else if (!swept) {
     try {
       logger.info("orphan sweep done", { driver: driver.name, removed: await driver.sweepOrphans() });
     } catch (err) {
       logger.warn("sandbox platform unavailable; jobs will fail until it is", { driver: driver.name, error: err instanceof Error ? err.message : String(err) });
     }
   }
+  // The prober image is looked for, and built when missing, in the background: the server starts
+  // now, and test-script jobs that arrive meanwhile wait for it.
+  driver.prepare?.().catch((err: unknown) => logger.error("preparing the sandbox driver failed", { error: errorMessage(err) }));
 
   const metrics = createMetrics({ defaultMetrics: true });
   const runner = await startRunner({

@@ -1,7 +1,7 @@
 /**
  * reachability CLI: the same engine the runner uses, on files.
  *
- *   npm run reachability -w sandbox-runner -- --sbom sbom.json --vulns grype.json \
+ *   npm run reachability -- --sbom sbom.json --vulns grype.json \
  *     [--trace trace.json | --kubescape-profile profile.json] --image nginx:1.25@sha256:<hex> \
  *     [--image-root DIR | --image-layout DIR[:TAG]] [--healthy --exercised] [--report] \
  *     [--policy standard|strict] [--no-verdicts --tier starter]
@@ -222,5 +222,8 @@ function fail(message: string, code: number): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("cli/reachability.ts")) {
+  // Under `npm run` (from the repository root or -w sandbox-runner) file arguments are relative to
+  // where the user typed the command, not to the package npm runs the script in.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   process.exitCode = await main(process.argv.slice(2));
 }

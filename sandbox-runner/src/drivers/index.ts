@@ -29,6 +29,8 @@ export async function selectDriver(
       limits: config.limits,
       ...(config.zapImage ? { zapImage: config.zapImage } : {}),
       ...(config.proberImage ? { proberImage: config.proberImage } : {}),
+      ...(config.proberBuild ? { proberBuild: config.proberBuild } : {}),
+      onPrepareProgress: (message) => logger.info(`prober image: ${message}`),
       imageSources: config.imageSources,
       runnerId: config.runnerId,
       pullPolicy: {

@@ -75,12 +75,25 @@ export interface Sandbox {
 
 export class SandboxError extends Error {
   constructor(
-    readonly code: "image_unavailable" | "digest_mismatch" | "sandbox_start_failed" | "timeout" | "oom_killed" | "internal",
+    readonly code: "image_unavailable" | "digest_mismatch" | "sandbox_start_failed" | "sandbox_unavailable" | "timeout" | "oom_killed" | "internal",
     message: string,
   ) {
     super(message);
     this.name = "SandboxError";
   }
+}
+
+/** One thing analyses need from the runner's host, as /healthz and `npm run doctor` show it. */
+export interface HostCheck {
+  /** What is checked: "sandbox driver", "tracer", "prober image". */
+  name: string;
+  /** ok; preparing: being built now (jobs that need it wait); missing: jobs that need it fail. */
+  status: "ok" | "preparing" | "missing";
+  detail: string;
+  /** The one command that fixes it, when it is not ok. */
+  fix?: string;
+  /** Only jobs with a test script need it (the others run without it). */
+  onlyForTestScripts?: boolean;
 }
 
 export interface SandboxDriver {
@@ -91,6 +104,15 @@ export interface SandboxDriver {
   start(spec: SandboxSpec, limits: SandboxLimits, signal: AbortSignal): Promise<Sandbox>;
   /** Removes sandboxes left behind by a previous runner process (crash recovery). */
   sweepOrphans(): Promise<number>;
+  /** Prepares what jobs will need from the host (the podman prober image), in the background at start. */
+  prepare?(): Promise<void>;
+  /** The host's readiness, cheap enough for every /healthz (drivers with nothing on the host omit it). */
+  readiness?(): HostCheck[];
+  /**
+   * Resolves once a job can start here. While something it needs is still being prepared it calls
+   * `onHold` once and waits; throws SandboxError("sandbox_unavailable") naming what is missing and its fix.
+   */
+  whenReady?(needs: { testScript: boolean }, signal: AbortSignal, onHold: () => void): Promise<void>;
   /** Reads a file from the image's root filesystem (package databases for the inventory), or null. */
   readImageFile?(spec: SandboxSpec, path: string): Promise<Buffer | null>;
 }

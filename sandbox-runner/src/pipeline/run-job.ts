@@ -3,7 +3,7 @@
  * every path, and exactly one final callback (complete or fail) unless the Worker has already
  * finished the job. Never throws: every outcome is reported and returned.
  */
-import type { CompleteCallback, DispatchJob, FailCallback, JobPhase, SecurityFindings } from "@vexxy/contract";
+import { PHASE_LABELS, PROBER_WAIT_PHASE, type CompleteCallback, type DispatchJob, type FailCallback, type JobPhase, type SecurityFindings } from "@vexxy/contract";
 import type { CoverageResult, Sandbox, SandboxSpec, ScriptResult } from "../drivers/types.js";
 import type { JobFinalState } from "../metrics.js";
 import type { RunHealth, RuntimeTrace } from "../trace/types.js";
@@ -14,6 +14,7 @@ import { JobAbort, WorkloadFailure } from "./errors.js";
 import { buildExecutionProfile } from "./execution-profile.js";
 import { clampMessage, classifyFailure } from "./failure.js";
 import { errorMessage } from "./log.js";
+import { JobGoneError } from "../worker-client/errors.js";
 import { planPhases } from "./phases.js";
 import { ProgressReporter } from "./progress.js";
 import { notRequested, scanFailed, securityFindings } from "./security-findings.js";
@@ -66,6 +67,7 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
     // --- In the sandbox: everything up to and including the evidence. -----------------------------
     let evidence: Evidence;
     try {
+      await holdUntilReady();
       await phase("pulling_image", () => driver.prepareImage(spec, signal));
       sandbox = await phase("starting_sandbox", () => driver.start(spec, settings.limits, signal), 0, (late) => late.destroy());
       progress.sandboxStarted(sandbox.startedAt);
@@ -116,6 +118,33 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
   } catch (err) {
     await progress.close();
     return reportFailure(err);
+  }
+
+  /**
+   * Waits until the driver can run this job (a test-script job waits for the prober image while it
+   * is built), reporting the holding phase meanwhile as the heartbeat that keeps its lease alive.
+   * A host that lacks something throws sandbox_unavailable from here, before anything ran.
+   */
+  async function holdUntilReady(): Promise<void> {
+    if (!driver.whenReady) return;
+    let beat: NodeJS.Timeout | undefined;
+    const report = () => {
+      const body = { phase: PROBER_WAIT_PHASE, progress_percent: 0, message: PHASE_LABELS[PROBER_WAIT_PHASE] };
+      worker.progress(job.job_id, body, signal).catch((err: unknown) => {
+        if (err instanceof JobGoneError) return abort(new JobAbort("gone", err.message));
+        if (!signal.aborted) logger.warn("holding heartbeat failed", { job_id: job.job_id, error: errorMessage(err) });
+      });
+    };
+    const onHold = () => {
+      log("job waits for the prober image");
+      report();
+      beat ??= setInterval(report, settings.heartbeatMs);
+    };
+    try {
+      await abortable(driver.whenReady({ testScript: Boolean(job.config.test_script) }, signal, onHold), signal);
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   /** Health, the script or probes, ZAP, then stop: the part of the run that is billed. */

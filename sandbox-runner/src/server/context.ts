@@ -1,5 +1,6 @@
 /** What every route handler receives: built once when the server starts. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HostCheck } from "../drivers/types.js";
 import type { RunnerMetrics } from "../metrics.js";
 import type { JobManager } from "../pipeline/job-manager.js";
 import type { Logger } from "../pipeline/log.js";
@@ -12,6 +13,8 @@ export interface ServerContext {
   metrics: RunnerMetrics;
   logger: Logger;
   driverName: string;
+  /** What analyses need from this host and whether it is there (the driver's checks; none for a cluster). */
+  readiness: () => HostCheck[];
   replayGuard: ReplayGuard;
   maxBodyBytes: number;
   /** Seconds a refused dispatch should wait before trying again. */

@@ -44,6 +44,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     metrics: o.deps.metrics,
     logger,
     driverName: o.deps.driver.name,
+    readiness: () => o.deps.driver.readiness?.() ?? [],
     replayGuard: new ReplayGuard(),
     maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024,
     retryAfterSeconds: o.retryAfterSeconds ?? 30,

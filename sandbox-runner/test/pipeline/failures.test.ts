@@ -51,6 +51,18 @@ const cases: Case[] = [
     message: "podman socket gone",
   },
   {
+    name: "the host lacks what sandboxes need (the driver's readiness check)",
+    behaviour: { whenReady: async () => { throw new SandboxError("sandbox_unavailable", "sandbox driver: podman is not installed; fix: apt-get install -y podman runc slirp4netns"); } },
+    expected: { error_code: "sandbox_unavailable", fault: "service", sandbox_ran: false },
+    message: "podman is not installed; fix: apt-get install -y podman",
+  },
+  {
+    name: "a host command is missing when the driver spawns it (spawn podman ENOENT)",
+    behaviour: { prepareImage: async () => { throw Object.assign(new Error("spawn podman ENOENT"), { code: "ENOENT", syscall: "spawn podman", path: "podman" }); } },
+    expected: { error_code: "sandbox_unavailable", fault: "service", sandbox_ran: false },
+    message: "this runner's host has no podman",
+  },
+  {
     name: "the app never becomes healthy",
     behaviour: { waitHealthy: async () => ({ healthy: false, reason: "port 80 refused connections" }) },
     expected: { error_code: "unhealthy", fault: "workload", sandbox_ran: true },

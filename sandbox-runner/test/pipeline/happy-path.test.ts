@@ -73,7 +73,7 @@ describe("a job that completes", () => {
     // Nothing after the final callback, and the sandbox is gone.
     expect(h.worker.calls.filter((c) => c.jobId === job.job_id).at(-1)).toBe(final);
     expect(h.driver.sandboxes[0]!.destroyed).toBe(1);
-    expect(h.driver.calls).toEqual(["prepareImage", "start", "waitHealthy", "runScript", "securityScan", "stop", "destroy"]);
+    expect(h.driver.calls).toEqual(["whenReady", "prepareImage", "start", "waitHealthy", "runScript", "securityScan", "stop", "destroy"]);
   });
 
   it("builds the execution profile from the trace, bounded and de-duplicated", async () => {

@@ -98,7 +98,7 @@ describe("other routes", () => {
     h = await startHarness({ maxConcurrent: 3, behaviour: { prepareImage: (_s, signal) => hold.wait(signal) } });
     const idle = await send(h.url, "GET", "/healthz", "");
     expect(idle.status).toBe(200);
-    expect(idle.json).toEqual({ status: "ok", running: 0, capacity: 3, driver: "podman" });
+    expect(idle.json).toEqual({ status: "ok", running: 0, queued: 0, capacity: 3, driver: "podman", analyses: { can_run: true, test_scripts: "ready", reasons: [] }, checks: [] });
     const job = makeJob();
     await dispatch(h.url, SECRET, job);
     expect((await send(h.url, "GET", "/healthz", "")).json.running).toBe(1);

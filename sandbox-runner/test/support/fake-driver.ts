@@ -6,6 +6,7 @@
 import {
   SandboxError,
   type CoverageResult,
+  type HostCheck,
   type Sandbox,
   type SandboxDriver,
   type SandboxLimits,
@@ -19,6 +20,10 @@ export type StopResult = Awaited<ReturnType<Sandbox["stop"]>>;
 type Probe = { port: number; answered: boolean; detail: string };
 
 export interface FakeBehaviour {
+  /** What the host lacks or is preparing (readiness() and /healthz); everything ok when absent. */
+  readiness?: () => HostCheck[];
+  /** Whether a job can start: may call onHold and wait, or throw sandbox_unavailable; resolves when absent. */
+  whenReady?: (needs: { testScript: boolean }, signal: AbortSignal, onHold: () => void) => Promise<void>;
   prepareImage?: (spec: SandboxSpec, signal: AbortSignal) => Promise<void>;
   start?: (spec: SandboxSpec, signal: AbortSignal) => Promise<void>;
   waitHealthy?: (signal: AbortSignal) => Promise<{ healthy: boolean; reason?: string }>;
@@ -157,6 +162,15 @@ export class FakeDriver implements SandboxDriver {
   swept = 0;
 
   constructor(public behaviour: FakeBehaviour = {}) {}
+
+  readiness(): HostCheck[] {
+    return this.behaviour.readiness?.() ?? [];
+  }
+
+  async whenReady(needs: { testScript: boolean }, signal: AbortSignal, onHold: () => void): Promise<void> {
+    this.calls.push("whenReady");
+    if (this.behaviour.whenReady) await this.behaviour.whenReady(needs, signal, onHold);
+  }
 
   async prepareImage(spec: SandboxSpec, signal: AbortSignal): Promise<void> {
     this.calls.push("prepareImage");

@@ -1,10 +1,10 @@
 /** What the API shows of a job: the spec's status and results bodies, and list items. */
 import type { JobRow } from "../../db/schema.js";
-import { PHASE_LABELS, type ProgressPhase } from "@vexxy/contract";
+import { PHASE_LABELS, PROBER_WAIT_PHASE, type ProgressPhase } from "@vexxy/contract";
 import { iso } from "../../lib/time.js";
 
 function phaseLabel(job: JobRow): string | null {
-  if (job.status === "queued") return "Waiting for a sandbox";
+  if (job.status === "queued") return job.currentPhase === PROBER_WAIT_PHASE ? PHASE_LABELS[PROBER_WAIT_PHASE] : "Waiting for a sandbox";
   if (job.status === "complete") return "Complete";
   if (job.status === "failed") return "Failed";
   if (job.status === "cancelled") return "Cancelled";

@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client.js";
 import type { JobRow, JobStatus } from "../../db/schema.js";
 import { getJobById, TERMINAL, transitionJob, updateActiveJob } from "../../db/jobs.js";
-import { WAITING_PHASE, type ProgressCallback } from "@vexxy/contract";
+import { HOLDING_PHASES, type ProgressCallback } from "@vexxy/contract";
 import type { Config } from "../../env.js";
 import { iso, isoNow } from "../../lib/time.js";
 
@@ -15,8 +15,9 @@ export async function recordProgress(db: Database, config: Pick<Config, "JOB_LEA
   if (!job) return { kind: "not_found" };
   if (TERMINAL.includes(job.status)) return { kind: "finished", status: job.status };
   const now = Date.now();
-  if (p.phase === WAITING_PHASE) {
-    // Held in the runner's queue: the lease is renewed, the job stays queued (never moved backwards).
+  if (HOLDING_PHASES.includes(p.phase)) {
+    // Held by the runner before its run begins (a free slot, the prober image): the lease is
+    // renewed, the job stays queued (never moved backwards).
     const held = await updateActiveJob(db, jobId, ["queued"], { currentPhase: p.phase, leaseExpiresAt: iso(now + config.JOB_LEASE_SECONDS * 1000) });
     if (held) return { kind: "ok", job: held };
     const current = await getJobById(db, jobId);

@@ -2,13 +2,16 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SandboxError, type Sandbox, type SandboxDriver, type SandboxLimits, type SandboxSpec } from "../types.js";
+import { SandboxError, type HostCheck, type Sandbox, type SandboxDriver, type SandboxLimits, type SandboxSpec } from "../types.js";
 import { MANAGED_LABEL } from "./container-args.js";
 import { isNodeEntrypoint } from "./coverage.js";
 import { podman, podmanOk } from "./exec.js";
+import { currentHost, describeMissing, hostChecks, type HostEnv } from "./host-check.js";
 import { findImageByDigest, type LocalImage } from "./image-local.js";
 import { readFileFromImage } from "./image-mount.js";
 import { prepareImage, type PullPolicy } from "./prepare-image.js";
+import type { ProberBuildOptions } from "./prober-build.js";
+import { ProberImage } from "./prober-image.js";
 import { PodmanSandbox } from "./sandbox.js";
 import { killRecordedStrace, type TraceMode } from "./tracer.js";
 import { DEFAULT_ZAP_IMAGE } from "./zap.js";
@@ -22,6 +25,12 @@ export interface PodmanDriverOptions {
   pullPolicy?: PullPolicy;
   /** Image the user's script runs in; needs sh and curl. */
   proberImage?: string;
+  /** How the runner builds the prober image when it is missing (prepare()); absent: it is never built. */
+  proberBuild?: ProberBuildOptions;
+  /** Progress of prepare() (the prober image build), for the runner's log. */
+  onPrepareProgress?: (message: string) => void;
+  /** The host the checks look at (PATH, uid); the runner's own unless a test says otherwise. */
+  host?: () => HostEnv;
   /** Where per-job temp dirs are created. */
   workRoot?: string;
   stopGraceSeconds?: number;
@@ -31,17 +40,48 @@ export interface PodmanDriverOptions {
   traceMode?: TraceMode;
 }
 
-const DEFAULT_PROBER_IMAGE = "localhost/vexxy-test/prober:latest";
+export const DEFAULT_PROBER_IMAGE = "localhost/vexxy-test/prober:latest";
 
 const WORK_PREFIX = "vexxy-sandbox-";
 
 export class PodmanDriver implements SandboxDriver {
   readonly name = "podman" as const;
   private readonly sources: string[];
+  private readonly prober: ProberImage;
+  private readonly host: () => HostEnv;
 
   constructor(private readonly options: PodmanDriverOptions = {}) {
     // Accept both comma-split config entries and colon-separated PATH-style lists.
     this.sources = (options.imageSources ?? []).flatMap((s) => s.split(":")).filter((s) => s.startsWith("/"));
+    this.host = options.host ?? currentHost;
+    this.prober = new ProberImage({
+      image: options.proberImage ?? DEFAULT_PROBER_IMAGE,
+      host: this.host,
+      ...(options.proberBuild ? { build: options.proberBuild } : {}),
+      ...(options.onPrepareProgress ? { onProgress: options.onPrepareProgress } : {}),
+    });
+  }
+
+  /** Looks for the prober image and builds it when it is missing (nothing to do while podman itself is missing). */
+  async prepare(): Promise<void> {
+    if (hostChecks(this.host()).some((c) => c.status !== "ok")) return;
+    await this.prober.prepare();
+  }
+
+  readiness(): HostCheck[] {
+    const host = hostChecks(this.host());
+    const prober: HostCheck = host.every((c) => c.status === "ok")
+      ? this.prober.check()
+      : { name: "prober image", status: "missing", detail: "not checked: the sandbox driver and tracer come first", onlyForTestScripts: true };
+    return [...host, prober];
+  }
+
+  async whenReady(needs: { testScript: boolean }, signal: AbortSignal, onHold: () => void): Promise<void> {
+    const host = hostChecks(this.host());
+    if (host.some((c) => c.status !== "ok")) {
+      throw new SandboxError("sandbox_unavailable", `this runner's host cannot run sandboxes. ${describeMissing(host)}`);
+    }
+    if (needs.testScript) await this.prober.whenReady(signal, onHold);
   }
 
   async prepareImage(spec: SandboxSpec, signal: AbortSignal): Promise<void> {
