@@ -82,6 +82,14 @@ export function buildApp() {
   app.route("/internal/v1/metrics", metricsRoutes);
   app.route("/api/v1/webhooks", webhookRoutes);
   app.route("/api/v1/payments", paymentRoutes);
+  // /billing/ and /billing/credits/ reach their pages (a permanent redirect keeps one URL per page).
+  app.use("/billing/*", async (c, next) => {
+    const url = new URL(c.req.url);
+    if ((c.req.method === "GET" || c.req.method === "HEAD") && url.pathname.length > 1 && url.pathname.endsWith("/")) {
+      return c.redirect(`${url.pathname.replace(/\/+$/, "")}${url.search}`, 308);
+    }
+    await next();
+  });
   app.route("/billing", pageRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {

@@ -22,7 +22,7 @@ import { safeReturnTo } from "../services/sessions/returnTo.js";
 import { SESSION_COOKIE, cookieOptions, createSession, randomToken, readSession, sameToken, type Session } from "../services/sessions/session.js";
 import { TIER_NAMES, type TierName } from "../lib/tiers.js";
 import { listAnalyses } from "../services/analysis/listAnalyses.js";
-import { CreditsPage, ErrorPage, LoginPage, OverviewPage, PlansPage, PortalPage, ResultPage } from "./views.js";
+import { CreditsPage, ErrorPage, LoginPage, OverviewPage, PlansPage, PortalPage, ResultPage, StripeUnavailablePage } from "./views.js";
 
 type PageEnv = { Bindings: Env; Variables: AppEnv["Variables"] & { session: Session | null } };
 type Ctx = Context<PageEnv>;
@@ -61,8 +61,22 @@ function securityHeaders(c: Ctx) {
   c.header("Referrer-Policy", "same-origin");
 }
 
-pageRoutes.onError((err, c) => {
+pageRoutes.onError(async (err, c) => {
   const session = c.get("session") ?? null;
+  if (err instanceof ApiError && err.code === "EXTERNAL_SERVICE_ERROR" && c.req.method === "POST" && session) {
+    // Stripe could not be reached or refused: say so in words, with a button that sends the same form again.
+    log("warn", "billing page: Stripe unavailable", { request_id: c.get("requestId"), path: new URL(c.req.url).pathname, error: err.message });
+    const body = await c.req.parseBody().catch(() => ({}));
+    const fields = Object.fromEntries(Object.entries(body).filter(([k, v]) => typeof v === "string" && k !== "csrf")) as Record<string, string>;
+    securityHeaders(c);
+    // Stripe's own outage or no connection at all, as opposed to Stripe declining this request.
+    const type = String((err.details as { stripe_error_type?: unknown } | null)?.stripe_error_type ?? "");
+    const unreachable = type === "api_error" || /connection/i.test(type);
+    return c.html(
+      <StripeUnavailablePage session={session} action={new URL(c.req.url).pathname} fields={fields} declined={unreachable ? null : err.message} />,
+      502,
+    );
+  }
   if (err instanceof ApiError) {
     securityHeaders(c);
     return c.html(<ErrorPage session={session} status={err.status} message={err.message} />, err.status as 400);

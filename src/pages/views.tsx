@@ -250,3 +250,30 @@ export function ErrorPage(props: { session: Session | null; status: number; mess
     </Layout>
   );
 }
+
+/**
+ * A Stripe call failed: what happened in words (unreachable, or the reason Stripe declined), and a
+ * button that sends the same form again.
+ */
+export function StripeUnavailablePage(props: { session: Session; action: string; fields: Record<string, string>; declined: string | null }) {
+  return (
+    <Layout title={props.declined ? "Stripe declined the request" : "Payments are unavailable right now"} session={props.session}>
+      <p class="alert" role="alert">
+        {props.declined
+          ? `${props.declined}. Nothing was charged and your plan is unchanged.`
+          : "We could not reach Stripe, our payment provider, just now. Nothing was charged and your plan is unchanged."}
+      </p>
+      <p>This is usually brief. Try again in a moment; if it keeps happening, your credits and analyses are unaffected meanwhile.</p>
+      <form method="post" action={props.action}>
+        <input type="hidden" name="csrf" value={props.session.csrf} />
+        {Object.entries(props.fields).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <button type="submit">Try again</button>
+      </form>
+      <p>
+        <a href="/billing">Billing overview</a>
+      </p>
+    </Layout>
+  );
+}

@@ -174,3 +174,54 @@ describe("pages", () => {
     }
   });
 });
+
+describe("billing pages under strain (issue #17)", () => {
+  it("reaches the page with a trailing slash too", async () => {
+    const { cookie } = await signIn();
+    for (const path of ["/billing/", "/billing/credits/", "/billing/subscribe/"]) {
+      const { res } = await page(path, { cookie });
+      expect(res.status, path).toBe(308);
+      const location = res.headers.get("Location")!;
+      expect(location, path).toBe(path.slice(0, -1));
+      expect((await page(location, { cookie })).res.status, location).toBe(200);
+    }
+    // The query string survives the redirect.
+    expect((await page("/billing/credits/?return_to=x", { cookie })).res.headers.get("Location")).toBe("/billing/credits?return_to=x");
+  });
+
+  it("says in words that Stripe cannot be reached, with a retry button that repeats the request", async () => {
+    const { cookie, orgId } = await signIn();
+    const { html } = await page("/billing/credits", { cookie });
+    const csrf = csrfOf(html);
+    await fake.outage(orgId);
+    try {
+      const { res, html: down } = await page("/billing/credits", { cookie, form: { csrf, pack: "pack_1000" } });
+      expect(res.status).toBe(502);
+      expect(res.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expect(down).toContain("could not reach Stripe");
+      expect(down).toContain("Nothing was charged");
+      expect(down).not.toContain("EXTERNAL_SERVICE_ERROR");
+      // The retry button posts the same form again, with the session's CSRF token.
+      const form = /<form method="post" action="\/billing\/credits">([\s\S]*?)<\/form>/.exec(down)?.[1] ?? "";
+      expect(form).toContain('name="pack" value="pack_1000"');
+      expect(form).toContain(`name="csrf" value="${csrf}"`);
+      expect(form).toMatch(/<button[^>]*>Try again<\/button>/);
+    } finally {
+      await fake.outage(orgId, false);
+    }
+    const again = await page("/billing/credits", { cookie, form: { csrf, pack: "pack_1000" } });
+    expect(again.res.status).toBe(303);
+    expect(again.res.headers.get("Location")).toMatch(/^http:\/\/stripe\.fake\/c\/pay\//);
+  });
+
+  it("says what Stripe declined, in words, when Stripe answers but refuses", async () => {
+    const { cookie, orgId } = await signIn();
+    await ledgerFor(env, orgId).changePlan({ orgId, opId: `gone-${orgId}`, tier: "starter", status: "active", stripeSubscriptionId: "sub_does_not_exist", reason: "test" });
+    const { html } = await page("/billing/subscribe", { cookie });
+    const { res, html: declined } = await page("/billing/subscribe", { cookie, form: { csrf: csrfOf(html), tier: "professional" } });
+    expect(res.status).toBe(502);
+    expect(declined).toContain("Stripe declined the request");
+    expect(declined).toContain("No such subscription");
+    expect(declined).toContain("Nothing was charged");
+  });
+});

@@ -13,6 +13,8 @@ export function fakeStripeControl(base: string, fetchFn: typeof fetch = fetch) {
     /** The billing period ends: renewal invoice paid or failed (or the subscription ends if set to cancel). */
     renew: async (subscriptionId: string, outcome: "paid" | "failed" = "paid") => (await post(`/_fake/subscriptions/${subscriptionId}/renew`, { outcome })).events,
     cancelNow: async (subscriptionId: string) => (await post(`/_fake/subscriptions/${subscriptionId}/cancel`)).events,
+    /** Stripe cannot be reached for this organization's calls (503) until `down` is false again. */
+    outage: async (organizationId: string, down = true) => void (await post("/_fake/outage", { organization_id: organizationId, down })),
     /** All events for a customer, in creation order. */
     events: async (customer: string) => {
       const res = await fetchFn(`${base}/_fake/events?customer=${encodeURIComponent(customer)}`);

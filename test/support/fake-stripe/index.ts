@@ -100,6 +100,11 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
   };
   const events: Obj[] = [];
   const violations: string[] = [];
+  /**
+   * Organizations whose API calls fail as if Stripe were unreachable (503, no retry): a call that names
+   * the organization id or one of its customers. Per organization, so tests running alongside are unaffected.
+   */
+  const outages = new Set<string>();
   const idempotency = new Map<string, { fingerprint: string; status: number; body: string }>();
   let counter = 0;
   let apiVersion = FAKE_API_VERSION;
@@ -604,6 +609,12 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       return jsonResponse(200, { events: selected });
     }
     if (method === "GET" && seg[1] === "violations") return jsonResponse(200, { violations });
+    if (method === "POST" && seg[1] === "outage") {
+      const org = String(body.organization_id ?? "");
+      if (body.down === false) outages.delete(org);
+      else outages.add(org);
+      return jsonResponse(200, { events: [] });
+    }
     if (method === "POST" && seg[1] === "check_event") return jsonResponse(200, { problems: checkEvent(body) });
     if (method === "GET" && seg[1] === "customers" && seg[2]) return jsonResponse(200, get(store.customers, "customer", seg[2]));
     if (method === "POST" && seg[1] === "checkout_sessions" && seg[3] === "complete") {
@@ -655,6 +666,16 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       const raw = method === "GET" || method === "DELETE" ? "" : await req.text();
       if (raw && !(req.headers.get("Content-Type") ?? "").startsWith("application/x-www-form-urlencoded")) {
         throw invalid("Request bodies must be application/x-www-form-urlencoded");
+      }
+      const named = `${path} ${decodeURIComponent(url.search)} ${decodeURIComponent(raw)}`;
+      const customersOf = (org: string) => [...store.customers.values()].filter((c) => (c.metadata as Record<string, string> | undefined)?.organization_id === org).map((c) => String(c.id));
+      for (const org of outages) {
+        if (named.includes(org) || customersOf(org).some((id) => named.includes(id))) {
+          return new Response(JSON.stringify({ error: { type: "api_error", message: "Stripe is temporarily unavailable (fake outage)" } }), {
+            status: 503,
+            headers: { "Content-Type": "application/json", "Stripe-Should-Retry": "false" },
+          });
+        }
       }
       const idemKey = method === "POST" ? req.headers.get("Idempotency-Key") : null;
       const fingerprint = `${method} ${path} ${raw}`;
