@@ -14,6 +14,7 @@ import Stripe from "stripe";
 import { SignJWT } from "jose";
 import { createFakeStripe } from "../test/support/fake-stripe/index.ts";
 import { serveFakeStripe } from "../test/support/fake-stripe/server.ts";
+import { fakeStripeControl } from "../test/support/fake-stripe/control.ts";
 import { FAKE_STRIPE_PRICES } from "../test/support/secrets.ts";
 
 const ARTIFACTS = "test-artifacts/browser";
@@ -143,6 +144,33 @@ try {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /**
+   * A screenshot that is checked to render (issue #17): nothing wider than the page at a desktop and a
+   * phone width, no element's text cut off by its box, and every amount visible.
+   */
+  const rendered = async (name, amounts) => {
+    for (const [width, suffix] of [[1100, ""], [390, "-phone"]]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.screenshot({ path: join(ARTIFACTS, `${name}${suffix}.png`), fullPage: true });
+      const problems = await page.evaluate(() => {
+        const out = [];
+        const root = document.documentElement;
+        if (root.scrollWidth > root.clientWidth + 1) {
+          const wide = [...document.body.querySelectorAll("*")].filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1).map((el) => `<${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ""}>`);
+          out.push(`page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window (${wide.slice(0, 6).join(" ")})`);
+        }
+        for (const el of document.body.querySelectorAll("*")) {
+          const style = getComputedStyle(el);
+          if (style.display === "none" || style.overflowX === "visible" || style.overflowX === "auto" || style.overflowX === "scroll") continue;
+          if (el.scrollWidth > el.clientWidth + 1) out.push(`<${el.tagName.toLowerCase()}> clips its content (${el.scrollWidth}px in ${el.clientWidth}px)`);
+        }
+        return out;
+      });
+      check(problems.length === 0, `${name}${suffix}: renders without overflow${problems.length ? ` — ${problems.join("; ")}` : ""}`);
+      for (const amount of amounts) check(await page.getByText(amount, { exact: false }).first().isVisible(), `${name}${suffix}: shows ${amount}`);
+    }
+    await page.setViewportSize({ width: 1100, height: 900 });
+  };
 
   await page.goto(`${base}/billing`);
   check(page.url().startsWith(`${base}/billing/login?next=`), "anonymous visit to /billing lands on the login page");
@@ -156,12 +184,12 @@ try {
   check((await page.getByTestId("balance").textContent()) === "100", "overview shows the free grant as the balance");
   const cookie = (await context.cookies()).find((c) => c.name === "vexxy_billing_session");
   check(cookie?.httpOnly === true && cookie.sameSite === "Lax", "session cookie is HttpOnly and SameSite=Lax");
-  await shot("02-overview-free");
+  await rendered("02-overview-free", ["100 credits", "10 analyses"]);
 
   await page.getByRole("link", { name: "Plans" }).first().click();
   await page.waitForURL(`${base}/billing/subscribe`);
   check((await page.locator(".card.current h2").textContent())?.includes("Free"), "plans page marks the current tier");
-  await shot("03-plans");
+  await rendered("03-plans", ["10 analyses and 100 credits", "100 analyses and 1,000 credits", "500 analyses and 5,000 credits", "Unlimited analyses"]);
   await page.getByRole("button", { name: "Upgrade to professional" }).click();
   await page.waitForURL(/\/c\/pay\/cs_test_/);
   check(page.url().startsWith(`${fakeServer.url}/c/pay/cs_test_`), "Upgrade lands on the (fake) Stripe Checkout URL");
@@ -177,10 +205,10 @@ try {
   check((await page.getByTestId("tier").textContent()) === "Professional", "after the webhook the overview shows Professional");
   check((await page.getByTestId("limits").textContent())?.includes("500 analyses, 5,000 credits"), "and the Professional limits");
   check((await page.getByTestId("balance").textContent()) === "5,000", "and the Professional grant as the balance");
-  await shot("06-overview-professional");
+  await rendered("06-overview-professional", ["500 analyses, 5,000 credits", "5,000"]);
 
   await page.getByRole("link", { name: "Credits" }).first().click();
-  await shot("07-credits");
+  await rendered("07-credits", ["1,000 credits", "5,000 credits", "$100.00", "$450.00"]);
   await page.getByRole("button", { name: /Buy 1000 credits/ }).click();
   await page.waitForURL(/\/c\/pay\/cs_test_/);
   await page.getByRole("button", { name: "Pay" }).click();
@@ -197,6 +225,33 @@ try {
   await page.getByRole("button", { name: "Open the Stripe customer portal" }).click();
   await page.waitForURL(/\/p\/session\/bps_/);
   check(page.url().startsWith(`${fakeServer.url}/p/session/`), "the portal button leads to the (fake) Stripe customer portal");
+
+  // Stripe cannot be reached: the page says so in words, and Try again repeats the request (issue #17).
+  const control = fakeStripeControl(fakeServer.url);
+  await page.goto(`${base}/billing/portal/`);
+  check(page.url() === `${base}/billing/portal`, "/billing/portal/ (trailing slash) reaches the portal page");
+  await control.outage(admin.organization_id);
+  await page.getByRole("button", { name: "Open the Stripe customer portal" }).click();
+  await page.getByRole("button", { name: "Try again" }).waitFor();
+  check((await page.getByText("could not reach Stripe").count()) === 1, "with Stripe unreachable the page says so in words, with a Try again button");
+  await rendered("13-stripe-unreachable", ["Nothing was charged"]);
+  await control.outage(admin.organization_id, false);
+  await page.getByRole("button", { name: "Try again" }).click();
+  await page.waitForURL(/\/p\/session\/bps_/);
+  check(page.url().startsWith(`${fakeServer.url}/p/session/`), "Try again, once Stripe is back, opens the portal");
+
+  // The renewal payment fails: past due, analyses paused, and the page says how to fix it.
+  const subscriptionId = fake.events().find((e) => e.type === "customer.subscription.created")?.data.object.id;
+  await control.renew(subscriptionId, "failed");
+  const failedTypes = await deliverNewEvents();
+  check(failedTypes.includes("invoice.payment_failed"), `failed renewal webhooks delivered: ${failedTypes.join(", ")}`);
+  await overviewWhen(async () => (await page.getByTestId("status").textContent())?.startsWith("past due"));
+  check((await page.getByTestId("status").textContent())?.startsWith("past due"), "after a failed renewal the overview shows past due");
+  check((await page.getByRole("alert").getByText("The last payment failed").count()) === 1, "and an alert that says how to fix it");
+  const login = await (await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) })).json();
+  const credits = await (await fetch(`${base}/api/v1/billing/credits`, { headers: { Authorization: `Bearer ${login.access_token}` } })).json();
+  check((await page.getByTestId("balance").textContent()) === credits.credit_balance.toLocaleString("en-US"), `the past-due overview shows the API's balance (${credits.credit_balance})`);
+  await rendered("14-overview-past-due", ["500 analyses, 5,000 credits", credits.credit_balance.toLocaleString("en-US")]);
 
   // 5. A sign-in link from the base application, for a member of the same organization.
   const now = Math.floor(Date.now() / 1000);

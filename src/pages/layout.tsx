@@ -10,7 +10,7 @@ nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;margin:0;padding:0}a
 h1{font-size:1.6rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 .cards{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr))}.card{border:1px solid var(--line);border-radius:.5rem;padding:1rem}
 .card.current{border:2px solid var(--accent)}.badge{display:inline-block;background:var(--accent);color:#fff;border-radius:1rem;padding:0 .6rem;font-size:.85rem}
-meter{width:100%;height:1.2rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
+meter{width:100%;height:1.2rem}table{border-collapse:collapse;width:100%}.scroll{overflow-x:auto}code{overflow-wrap:anywhere}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 button,.button{display:inline-block;font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none}
 button.secondary{background:#fff;color:var(--accent)}button:disabled{background:#767676;border-color:#767676}

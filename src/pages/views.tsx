@@ -98,6 +98,7 @@ export function OverviewPage(props: { session: Session; account: AccountView; ev
       <section aria-labelledby="events">
         <h2 id="events">Recent billing events</h2>
         {props.events.length === 0 ? <p class="muted">No billing events yet.</p> : (
+          <div class="scroll" role="region" aria-labelledby="events" tabindex={0}>
           <table>
             <caption class="muted" style="text-align:left">Newest first</caption>
             <thead><tr><th scope="col">Date</th><th scope="col">Event</th><th scope="col">Description</th><th scope="col" class="num">Credits</th><th scope="col" class="num">Balance after</th></tr></thead>
@@ -113,15 +114,18 @@ export function OverviewPage(props: { session: Session; account: AccountView; ev
               ))}
             </tbody>
           </table>
+          </div>
         )}
       </section>
       <section aria-labelledby="jobs">
         <h2 id="jobs">Recent analyses</h2>
         {props.jobs === null ? <p class="muted">Analysis history is not available yet.</p> : props.jobs.length === 0 ? <p class="muted">No analyses yet.</p> : (
+          <div class="scroll" role="region" aria-labelledby="jobs" tabindex={0}>
           <table>
             <thead><tr><th scope="col">Started</th><th scope="col">Image</th><th scope="col">Status</th></tr></thead>
             <tbody>{props.jobs.map((j) => <tr><td>{day(j.created_at)}</td><td><code>{j.image_ref}</code></td><td>{j.status}</td></tr>)}</tbody>
           </table>
+          </div>
         )}
       </section>
     </Layout>
