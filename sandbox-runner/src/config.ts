@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   VEXXY_IMAGE_CACHE: z.string().startsWith("/", { error: "VEXXY_IMAGE_CACHE must be an absolute path" }).default("/var/cache/vexxy-test-images"),
   /** Comma-separated directories of OCI layouts/archives the podman driver loads pinned images from. */
   RUNNER_IMAGE_SOURCES: optionalText,
+  /** Where the podman driver keeps each image's filesystem index (package databases, paths), one file per image ID; "off" keeps it in memory only. */
+  RUNNER_INDEX_CACHE_DIR: z.string().regex(/^(\/|off$)/, { error: "RUNNER_INDEX_CACHE_DIR must be an absolute path or off" }).default("/var/cache/vexxy-runner/image-index"),
   /** Registries a pull may reach although the egress policy refuses them (host[:port], comma-separated). */
   RUNNER_ALLOWED_REGISTRIES: optionalText,
   K8S_SANDBOX_NAMESPACE: z.string().min(1).default("vexxy-sandbox"),
@@ -89,6 +91,8 @@ export interface RunnerConfig {
   /** How a missing prober image is built (absent: RUNNER_BUILD_PROBER=false, never built). */
   proberBuild?: { mirror: string; cacheDir: string };
   imageSources: string[];
+  /** The image-index cache directory (null: memory only). */
+  indexCacheDir: string | null;
   /** Normalized host:port keys (@vexxy/contract parseAllowedRegistries). */
   allowedRegistries: Set<string>;
   kubernetes: { namespace: string; inCluster: boolean };
@@ -138,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    indexCacheDir: e.RUNNER_INDEX_CACHE_DIR === "off" ? null : e.RUNNER_INDEX_CACHE_DIR,
     allowedRegistries,
     kubernetes: { namespace: e.K8S_SANDBOX_NAMESPACE, inCluster: e.K8S_IN_CLUSTER },
   };

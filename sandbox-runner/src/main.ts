@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const { driver, readImageFilesystem, swept } = await selectDriver(config, logger);
+  const { driver, readImageFilesystem, prefetchImageFilesystem, swept } = await selectDriver(config, logger);
   // Crash recovery: sandboxes a previous runner process left behind are removed before we accept work.
   // A runner whose host lacks something (no podman on a developer's machine) still starts: /healthz
   // says what is missing, and jobs fail cleanly as sandbox_unavailable (never billed), naming it,
@@ -56,7 +56,12 @@ async function main(): Promise<void> {
     deps: {
       driver,
       worker: new WorkerClient({ baseUrl: config.workerUrl, secret: config.secret }),
-      analysis: createDefaultAnalysis({ vex: config.vex, logger, ...(readImageFilesystem ? { readImageFilesystem } : {}) }),
+      analysis: createDefaultAnalysis({
+        vex: config.vex,
+        logger,
+        ...(readImageFilesystem ? { readImageFilesystem } : {}),
+        ...(prefetchImageFilesystem ? { prefetchImageFilesystem } : {}),
+      }),
       metrics,
       logger,
       settings: defaultSettings(config),

@@ -5,12 +5,15 @@
 import type { RunnerConfig } from "../config.js";
 import type { ImageFilesystemReader } from "../pipeline/analysis.js";
 import { errorMessage, type Logger } from "../pipeline/log.js";
-import type { SandboxDriver } from "./types.js";
+import type { SandboxDriver, SandboxSpec } from "./types.js";
+import { createSnapshotCache } from "../image/snapshot-cache.js";
 
 export interface SelectedDriver {
   driver: SandboxDriver;
   /** Reads the image's filesystem for the inventory, when the driver can. */
   readImageFilesystem?: ImageFilesystemReader;
+  /** Starts reading an image's filesystem into the cache that readImageFilesystem answers from. */
+  prefetchImageFilesystem?: (spec: SandboxSpec) => void;
   /** True when constructing the driver already swept orphans (main.ts then does not sweep again). */
   swept: boolean;
 }
@@ -38,9 +41,15 @@ export async function selectDriver(
         onPullError: ({ imageRef, stderr }) => logger.warn("image pull failed", { image_ref: imageRef, podman: stderr }),
       },
     });
+    // One read of an image's filesystem serves every job on it (images are immutable by ID).
+    const indexCache = createSnapshotCache({
+      dir: config.indexCacheDir,
+      onError: (what, err) => logger.warn(what, { error: errorMessage(err) }),
+    });
     return {
       driver,
-      readImageFilesystem: (spec) => collectImageFilesystem(spec.imageDigest),
+      readImageFilesystem: (spec) => collectImageFilesystem(spec.imageDigest, indexCache),
+      prefetchImageFilesystem: (spec) => void collectImageFilesystem(spec.imageDigest, indexCache).catch(() => {}),
       swept: false,
     };
   }

@@ -34,6 +34,11 @@ export interface AnalysisContext {
 export type ZapSummary = Omit<SecurityFindings, "status" | "reason">;
 
 export interface AnalysisSteps {
+  /**
+   * Called as the sandbox starts: begins reading what computeReachability will need from the image,
+   * so that work overlaps the run instead of following it. Optional; never throws.
+   */
+  prefetch?(spec: SandboxSpec): void;
   /** Returns the JSON-serialisable reachability report. */
   computeReachability(ctx: AnalysisContext): Promise<Record<string, unknown>>;
   /** Returns the OpenVEX v0.2.0 document for the report, or null when it would have no statements. */

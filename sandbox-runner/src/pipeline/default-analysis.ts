@@ -14,18 +14,24 @@ import {
 } from "../reachability/index.js";
 import { buildOpenVex } from "../vex/openvex.js";
 import type { AnalysisSteps, ImageFilesystem, ImageFilesystemReader } from "./analysis.js";
+import type { SandboxSpec } from "../drivers/types.js";
 import { errorMessage, type Logger } from "./log.js";
 
 export interface DefaultAnalysisOptions {
   vex: { author: string; role?: string; idBase: string };
   /** Reads the image's filesystem (package DBs, path list, symlinks); absent for drivers without one. */
   readImageFilesystem?: ImageFilesystemReader;
+  /** Starts reading the image's filesystem into the reader's cache while the sandbox runs. */
+  prefetchImageFilesystem?: (spec: SandboxSpec) => void;
   logger: Logger;
 }
 
 
 export function createDefaultAnalysis(o: DefaultAnalysisOptions): AnalysisSteps {
   return {
+    prefetch(spec) {
+      o.prefetchImageFilesystem?.(spec);
+    },
     async computeReachability(ctx) {
       const notes: string[] = [];
       let fs: ImageFilesystem | null = null;

@@ -63,18 +63,26 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
   const sandboxSeconds = () => (sandbox ? Math.max(0, ((stoppedAt ?? Date.now()) - sandbox.startedAt.getTime()) / 1000) : 0);
 
   log("job started", { image_digest: job.image_digest });
+  // Removing the sandbox overlaps the analysis; every path waits for it before the job ends.
+  let destroyed: Promise<void> = Promise.resolve();
   try {
     // --- In the sandbox: everything up to and including the evidence. -----------------------------
     let evidence: Evidence;
+    let inputs: Promise<AnalysisContext["inputs"]> | undefined;
     try {
       await holdUntilReady();
       await phase("pulling_image", () => driver.prepareImage(spec, signal));
       sandbox = await phase("starting_sandbox", () => driver.start(spec, settings.limits, signal), 0, (late) => late.destroy());
       progress.sandboxStarted(sandbox.startedAt);
+      // What the analysis needs from the image and the Worker is fetched while the application runs.
+      deps.analysis.prefetch?.(spec);
+      inputs = fetchInputs();
+      inputs.catch(() => {});
       evidence = await exercise(sandbox);
     } finally {
       if (sandbox && stoppedAt === undefined) stoppedAt = Date.now();
-      if (sandbox) await destroy(sandbox);
+      // The evidence (trace, coverage) is already read; nothing below needs the sandbox.
+      if (sandbox) destroyed = destroy(sandbox);
     }
 
     // --- After the sandbox: analysis and VEX. ---------------------------------------------------
@@ -87,7 +95,7 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
       signal,
     };
     const report = await phase("computing_reachability", async () => {
-      ctx.inputs = await fetchInputs();
+      ctx.inputs = await (inputs ?? fetchInputs());
       return deps.analysis.computeReachability(ctx);
     });
     const vex = await phase("writing_vex", () => deps.analysis.writeVex(report, ctx));
@@ -114,9 +122,11 @@ export async function runJob({ job, signal, abort, deps }: RunJobOptions): Promi
     };
     const delivered = await worker.complete(job.job_id, complete);
     log("job completed", { sandbox_seconds: seconds, delivered });
+    await destroyed;
     return delivered === "gone" ? "abandoned" : "completed";
   } catch (err) {
     await progress.close();
+    await destroyed;
     return reportFailure(err);
   }
 

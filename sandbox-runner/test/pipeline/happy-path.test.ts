@@ -5,6 +5,7 @@ import { SECRET, startHarness, type Harness } from "../support/harness.js";
 import { delay } from "../support/fake-driver.js";
 import { makeJob } from "../support/jobs.js";
 import { dispatch } from "../support/signed-client.js";
+import { waitUntil } from "../support/wait.js";
 
 let h: Harness;
 afterEach(async () => {
@@ -74,6 +75,39 @@ describe("a job that completes", () => {
     expect(h.worker.calls.filter((c) => c.jobId === job.job_id).at(-1)).toBe(final);
     expect(h.driver.sandboxes[0]!.destroyed).toBe(1);
     expect(h.driver.calls).toEqual(["whenReady", "prepareImage", "start", "waitHealthy", "runScript", "securityScan", "stop", "destroy"]);
+  });
+
+  it("fetches the job's inputs while the application runs, and removes the sandbox while the analysis runs (issue #22)", async () => {
+    let jobId = "";
+    const seen = { inputsDuringScript: false, analysisDuringDestroy: false };
+    h = await startHarness({
+      behaviour: {
+        // The script does not finish until the SBOM has been fetched: a pipeline that fetched it only
+        // after the sandbox stopped would never see it here.
+        runScript: async () => {
+          await waitUntil(() => h.worker.of(jobId, "inputs/sbom").length === 1).then(
+            () => (seen.inputsDuringScript = true),
+            () => {},
+          );
+          return { exitCode: 0, stdout: "", stderr: "", timedOut: false, durationMs: 5 };
+        },
+        // Removing the sandbox takes until the analysis has begun.
+        destroy: async () => {
+          await waitUntil(() => progressOf(jobId).some((p) => p.phase === "computing_reachability")).then(
+            () => (seen.analysisDuringDestroy = true),
+            () => {},
+          );
+        },
+      },
+    });
+    const job = makeJob({ inputs: { sbom: true, vulnerabilities: false } });
+    jobId = job.job_id;
+    h.worker.inputs.set(job.job_id, { sbom: { bomFormat: "CycloneDX", components: [] } });
+    await dispatch(h.url, SECRET, job);
+    expect((await h.worker.final(job.job_id)).kind).toBe("complete");
+    expect(seen).toEqual({ inputsDuringScript: true, analysisDuringDestroy: true });
+    // Still destroyed exactly once before the job ended.
+    await waitUntil(() => h.driver.sandboxes[0]!.destroyed === 1);
   });
 
   it("builds the execution profile from the trace, bounded and de-duplicated", async () => {
