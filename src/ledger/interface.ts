@@ -171,6 +171,13 @@ export interface PlanChange {
   stripeSubscriptionId?: string | null;
   /** Ordering key for out-of-order deliveries: a change older than the last applied one is ignored. */
   sourceTimestamp?: number;
+  /**
+   * The invoice that pays for the plan as it stands (Stripe: the subscription's latest invoice). The plan
+   * grant follows its payment: while it is unpaid a new period starts without its grant and an upgrade's
+   * extra grant waits; the first change that finds it paid posts them, naming it. Absent (operators, a
+   * subscription without invoices): paid.
+   */
+  invoice?: { id: string; paid: boolean };
   reason: string;
   stripeEventId?: string;
   /** The Stripe object behind the change (subscription or invoice id). */

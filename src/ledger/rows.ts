@@ -23,6 +23,8 @@ export type AccountRow = {
   trial_end: number | null;
   cancel_at_period_end: number;
   stripe_subscription_id: string | null;
+  /** The tier whose monthly grant the current period has received; null while its invoice is unpaid. */
+  grant_tier: TierName | null;
   plan_source_ts: number;
   version: number;
   created_at: number;

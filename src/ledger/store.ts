@@ -5,7 +5,7 @@
  */
 import type { LedgerEntry, PlanChange } from "./interface.js";
 import type { NewJobRecord } from "../db/jobs.js";
-import { getTier } from "../lib/tiers.js";
+import { getTier, type TierName } from "../lib/tiers.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { applyEntry, grantReserved, type EntryInput } from "./balance.js";
 import { type AccountRow, type EntryRow, type HoldRow } from "./rows.js";
@@ -51,7 +51,7 @@ export class LedgerStore {
       const free = getTier("free");
       this.sql.exec(
         `INSERT INTO account (id, organization_id, subscription_id, tier, status, period_anchor, period_index, period_start,
-           period_end, created_at) VALUES (1, ?, ?, 'free', 'active', ?, 0, ?, ?, ?)`,
+           period_end, grant_tier, created_at) VALUES (1, ?, ?, 'free', 'active', ?, 0, ?, ?, 'free', ?)`,
         orgId,
         crypto.randomUUID(),
         now,
@@ -88,7 +88,8 @@ export class LedgerStore {
   /**
    * Starts a billing period: the unspent grant expires — except what in-flight holds need beyond the
    * purchased credits, carried until they settle (so holds never exceed the balance) — the counters
-   * reset and the tier's monthly grant is posted.
+   * reset and, when `grant` says so, the tier's monthly grant is posted. A Stripe period whose invoice
+   * is not paid yet starts without it (`grant` = null and a line saying so); the grant follows the payment.
    */
   startPeriod(
     acct: AccountRow,
@@ -97,6 +98,7 @@ export class LedgerStore {
     reason: string,
     newAnchor: number | null,
     stripeIds: { stripeEventId: string | null; stripeObjectId: string | null } = { stripeEventId: null, stripeObjectId: null },
+    grant: { stripeObjectId: string | null; note: string } | null = { stripeObjectId: stripeIds.stripeObjectId, note: "" },
   ): void {
     const carry = grantReserved(acct);
     const expire = acct.grant_remaining - carry;
@@ -113,18 +115,42 @@ export class LedgerStore {
       });
     }
     const tier = getTier(acct.tier);
+    if (!grant) {
+      this.setGrantTier(null);
+      this.post(this.account()!, {
+        type: "plan_changed",
+        grant: 0,
+        purchased: 0,
+        held: 0,
+        ...stripeIds,
+        description: `New billing period ${iso(start)} – ${iso(end)} (${tier.tier} tier, ${acct.status}): the plan grant follows the payment of the period's invoice`,
+      });
+      return;
+    }
+    this.postGrant(acct.tier, { ...stripeIds, stripeObjectId: grant.stripeObjectId }, `${iso(start)} – ${iso(end)}${grant.note}`);
+  }
+
+  /** Posts the tier's whole monthly grant for the current period (`what`: the period, and why now) and records it as granted. */
+  postGrant(tierName: TierName, ids: { stripeEventId: string | null; stripeObjectId: string | null }, what: string): void {
+    const tier = getTier(tierName);
     const grant = tier.monthly_credit_limit ?? 0;
+    this.setGrantTier(tierName);
     this.post(this.account()!, {
       type: "plan_grant",
       grant,
       purchased: 0,
       held: 0,
-      ...stripeIds,
+      ...ids,
       description:
         tier.monthly_credit_limit === null
-          ? `New billing period ${iso(start)} – ${iso(end)} (unmetered ${tier.tier} plan)`
-          : `Monthly plan grant: ${grant} credits (${tier.tier} tier), period ${iso(start)} – ${iso(end)}`,
+          ? `New billing period ${what} (unmetered ${tier.tier} plan)`
+          : `Monthly plan grant: ${grant} credits (${tier.tier} tier), period ${what}`,
     });
+  }
+
+  /** The tier whose monthly grant the current period has received (null: none yet). */
+  setGrantTier(tier: TierName | null): void {
+    this.sql.exec("UPDATE account SET grant_tier = ? WHERE id = 1", tier);
   }
 
   /**

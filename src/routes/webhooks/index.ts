@@ -33,8 +33,9 @@ const stripeWebhook = createRoute({
   tags: ["Webhooks"],
   summary: "Stripe events (signature-verified; each event's effects happen exactly once)",
   description:
-    "Handled: checkout.session.completed, customer.subscription.created/updated/deleted, invoice.payment_succeeded, " +
-    "invoice.payment_failed, payment_intent.succeeded/payment_failed (credit packs only). Other events are acknowledged.",
+    "Handled: checkout.session.completed, customer.subscription.created/updated/deleted, invoice.paid, invoice.payment_succeeded, " +
+    "invoice.payment_failed (the plan grant follows the invoice's payment), payment_intent.succeeded/payment_failed (credit packs only). " +
+    "Other events are acknowledged.",
   security: stripeSignatureSecurity,
   responses: {
     200: { content: { "application/json": { schema: Ack, example: { received: true, event_id: "evt_1QExample", outcome: "applied" } } }, description: "Processed (or a duplicate, acknowledged)" },

@@ -13,6 +13,15 @@ export function fakeStripeControl(base: string, fetchFn: typeof fetch = fetch) {
     /** The billing period ends: renewal invoice paid or failed (or the subscription ends if set to cancel). */
     renew: async (subscriptionId: string, outcome: "paid" | "failed" = "paid") => (await post(`/_fake/subscriptions/${subscriptionId}/renew`, { outcome })).events,
     cancelNow: async (subscriptionId: string) => (await post(`/_fake/subscriptions/${subscriptionId}/cancel`)).events,
+    /** Stripe retries an open invoice (or the customer pays it): paid, or one more failed attempt. */
+    attemptInvoice: async (invoiceId: string, outcome: "paid" | "failed" = "paid") => (await post(`/_fake/invoices/${invoiceId}/attempt`, { outcome })).events,
+    /** Stripe's retries for a past_due subscription are exhausted: it is canceled, or kept as unpaid. */
+    retriesExhausted: async (subscriptionId: string, then: "canceled" | "unpaid") => (await post(`/_fake/subscriptions/${subscriptionId}/retries_exhausted`, { then })).events,
+    /** From now on the customer's payment method declines every charge (or, with false, pays again). */
+    cardDeclines: async (customer: string, declines = true) => {
+      const res = await fetchFn(`${base}/_fake/customers/${customer}/card`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ declines }) });
+      if (!res.ok) throw new Error(`fake Stripe card: ${res.status} ${await res.text()}`);
+    },
     /** All events for a customer, in creation order. */
     events: async (customer: string) => {
       const res = await fetchFn(`${base}/_fake/events?customer=${encodeURIComponent(customer)}`);

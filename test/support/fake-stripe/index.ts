@@ -99,6 +99,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
   };
   const events: Obj[] = [];
   const violations: string[] = [];
+  /** Customers whose payment method declines every charge from now on (`/_fake/customers/:id/card`). */
+  const declining = new Set<string>();
   const idempotency = new Map<string, { fingerprint: string; status: number; body: string }>();
   let counter = 0;
   let apiVersion = FAKE_API_VERSION;
@@ -235,6 +237,12 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     return invoice;
   }
 
+  /** A paid invoice's events, as Stripe sends both: `invoice.payment_succeeded` and `invoice.paid`. */
+  function emitInvoicePaid(invoice: Obj): void {
+    emit("invoice.payment_succeeded", invoice);
+    emit("invoice.paid", invoice);
+  }
+
   function paymentIntent(customer: string, amount: number, currency: string, metadata: Record<string, string>, ok: boolean, description: string | null = null): Obj {
     const pi = {
       id: newId("pi"),
@@ -312,7 +320,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       Object.assign(session, { status: "complete", payment_status: "paid", subscription: subId, amount_total: p.unit_amount });
       emit("customer.subscription.created", sub);
       emit("payment_intent.succeeded", pi);
-      emit("invoice.payment_succeeded", invoice);
+      emitInvoicePaid(invoice);
       emit("checkout.session.completed", publicSession(session));
     } else {
       const pi = paymentIntent(session.customer, p.unit_amount, p.currency, session.payment_intent_data?.metadata ?? {}, ok, session.payment_intent_data?.description ?? null);
@@ -356,7 +364,49 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (!ok) sub.status = "past_due";
     else if (sub.status === "past_due") sub.status = "active";
     emit("customer.subscription.updated", sub, previous);
-    emit(ok ? "invoice.payment_succeeded" : "invoice.payment_failed", invoice);
+    if (ok) emitInvoicePaid(invoice);
+    else emit("invoice.payment_failed", invoice);
+    return events.slice(before);
+  }
+
+  /**
+   * Stripe retries an open invoice (Smart Retries, or the customer paying it in the portal): paid, the
+   * subscription it is the latest invoice of returns from past_due to active; failed, one more attempt.
+   */
+  function attemptInvoice(invoiceId: string, ok: boolean): Obj[] {
+    const invoice = get(store.invoices, "invoice", invoiceId);
+    if (invoice.status !== "open") throw invalid(`Invoice ${invoiceId} is ${invoice.status}`);
+    const before = events.length;
+    invoice.attempt_count += 1;
+    if (!ok) {
+      emit("invoice.payment_failed", invoice);
+      return events.slice(before);
+    }
+    Object.assign(invoice, { status: "paid", amount_paid: invoice.amount_due, amount_remaining: 0, status_transitions: { ...invoice.status_transitions, paid_at: clock } });
+    const sub = store.subscriptions.get(invoice.parent?.subscription_details?.subscription);
+    if (sub && sub.latest_invoice === invoice.id && sub.status === "past_due") {
+      sub.status = "active";
+      emit("customer.subscription.updated", sub, { status: "past_due" });
+    }
+    emitInvoicePaid(invoice);
+    return events.slice(before);
+  }
+
+  /**
+   * Stripe's retries for the subscription's open invoice are exhausted: the subscription ends as the
+   * account's revenue-recovery settings say — canceled, or unpaid (kept, no further attempts).
+   */
+  function retriesExhausted(subId: string, then: "canceled" | "unpaid"): Obj[] {
+    const sub = get(store.subscriptions, "subscription", subId);
+    if (sub.status !== "past_due") throw invalid(`Subscription ${subId} is ${sub.status}, not past_due`);
+    const before = events.length;
+    if (then === "unpaid") {
+      sub.status = "unpaid";
+      emit("customer.subscription.updated", sub, { status: "past_due" });
+    } else {
+      Object.assign(sub, { status: "canceled", canceled_at: clock, ended_at: clock });
+      emit("customer.subscription.deleted", sub);
+    }
     return events.slice(before);
   }
 
@@ -503,10 +553,18 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
           item.price = structuredClone(newPrice);
           if (body.proration_behavior === "always_invoice" && newPrice.unit_amount > oldPrice.unit_amount) {
             const left = (item.current_period_end - clock) / (item.current_period_end - item.current_period_start);
-            const invoice = invoiceFor(sub, "subscription_update", true, Math.round((newPrice.unit_amount - oldPrice.unit_amount) * left));
+            // Invoiced and charged at once; the default payment_behavior (allow_incomplete) leaves the
+            // subscription past_due when that payment fails.
+            const ok = !declining.has(sub.customer);
+            const invoice = invoiceFor(sub, "subscription_update", ok, Math.round((newPrice.unit_amount - oldPrice.unit_amount) * left));
             sub.latest_invoice = invoice.id;
+            if (!ok) {
+              previous.status = sub.status;
+              sub.status = "past_due";
+            }
             emit("customer.subscription.updated", sub, previous);
-            emit("invoice.payment_succeeded", invoice);
+            if (ok) emitInvoicePaid(invoice);
+            else emit("invoice.payment_failed", invoice);
             return [200, sub];
           }
         }
@@ -610,6 +668,16 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     }
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "renew") return jsonResponse(200, { events: renew(seg[2]!, body.outcome !== "failed") });
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "cancel") return jsonResponse(200, { events: cancelNow(seg[2]!) });
+    if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "retries_exhausted") {
+      return jsonResponse(200, { events: retriesExhausted(seg[2]!, body.then === "unpaid" ? "unpaid" : "canceled") });
+    }
+    if (method === "POST" && seg[1] === "invoices" && seg[3] === "attempt") return jsonResponse(200, { events: attemptInvoice(seg[2]!, body.outcome !== "failed") });
+    if (method === "POST" && seg[1] === "customers" && seg[3] === "card") {
+      get(store.customers, "customer", seg[2]!);
+      if (body.declines) declining.add(seg[2]!);
+      else declining.delete(seg[2]!);
+      return jsonResponse(200, { declines: declining.has(seg[2]!) });
+    }
     if (method === "POST" && seg[1] === "clock") {
       clock += Number(body.advance_seconds ?? 0);
       return jsonResponse(200, { now: clock });
