@@ -17,6 +17,7 @@ const ENTRY_TYPES = [
   "analysis_cancelled",
   "operator_adjustment",
   "plan_changed",
+  "credit_purchase_failed",
 ] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
@@ -145,6 +146,16 @@ export interface CreditRequest {
   type: "credit_purchased" | "operator_adjustment";
   /** Which pool an operator adjustment touches; purchases always go to purchased credits. */
   pool?: "purchased" | "grant";
+  description: string;
+  stripeEventId?: string;
+  stripeObjectId?: string;
+}
+
+/** A billing event that moves no credits (a failed credit-pack payment), recorded exactly once per opId. */
+export interface RecordRequest {
+  orgId: string;
+  opId: string;
+  type: "credit_purchase_failed";
   description: string;
   stripeEventId?: string;
   stripeObjectId?: string;

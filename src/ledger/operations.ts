@@ -4,7 +4,7 @@
  * synchronous transaction and schedules its alarm; the rules are admission.ts, the arithmetic
  * balance.ts.
  */
-import type { AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, PlanChange, SettleRequest, AccountView } from "./interface.js";
+import type { AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, PlanChange, RecordRequest, SettleRequest, AccountView } from "./interface.js";
 import { getTier, tierHas, type TierName } from "../lib/tiers.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { decideAdmission, quotaState, type AdmissionState } from "./admission.js";
@@ -93,6 +93,15 @@ export function credit(s: LedgerStore, req: CreditRequest): CreditResult {
   const ids = { stripeEventId: req.stripeEventId ?? null, stripeObjectId: req.stripeObjectId ?? null };
   s.post(acct, { type: req.type, grant: pool === "grant" ? amount : 0, purchased: pool === "purchased" ? amount : 0, held: 0, opId: req.opId, ...ids, description: req.description });
   return { applied: true, account: accountView(s.account()!) };
+}
+
+/** A billing event that moves no credits, exactly once per opId. */
+export function record(s: LedgerStore, req: RecordRequest): { applied: boolean } {
+  s.ensure(req.orgId);
+  if (!s.claimOp(req.opId)) return { applied: false };
+  const ids = { stripeEventId: req.stripeEventId ?? null, stripeObjectId: req.stripeObjectId ?? null };
+  s.post(s.account()!, { type: req.type, grant: 0, purchased: 0, held: 0, opId: req.opId, ...ids, description: req.description });
+  return { applied: true };
 }
 
 /**

@@ -33,8 +33,9 @@ const stripeWebhook = createRoute({
   tags: ["Webhooks"],
   summary: "Stripe events (signature-verified; each event's effects happen exactly once)",
   description:
-    "Handled: checkout.session.completed, customer.subscription.created/updated/deleted, invoice.paid, invoice.payment_succeeded, " +
-    "invoice.payment_failed (the plan grant follows the invoice's payment), payment_intent.succeeded/payment_failed (credit packs only). " +
+    "Handled: checkout.session.completed/async_payment_succeeded/async_payment_failed, customer.subscription.created/updated/deleted, " +
+    "invoice.paid, invoice.payment_succeeded, invoice.payment_failed (the plan grant follows the invoice's payment), " +
+    "payment_intent.succeeded/payment_failed (credit packs only; a failed pack payment is a billing event moving no credits). " +
     "Other events are acknowledged.",
   security: stripeSignatureSecurity,
   responses: {

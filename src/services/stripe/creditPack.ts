@@ -42,3 +42,31 @@ export async function creditPack(args: {
   });
   return { outcome: r.applied ? "applied" : "unchanged", orgId, detail: `${pack.credits} credits (${pack.packId}) for ${paymentIntentId}` };
 }
+
+/**
+ * A credit pack's payment failed (a declined card, or an asynchronous method that failed later): a
+ * billing event of its own that moves no credits, once per payment intent, so the billing history
+ * shows what happened to the purchase. Both `payment_intent.payment_failed` and
+ * `checkout.session.async_payment_failed` report it; they record it once.
+ */
+export async function recordFailedPack(args: {
+  env: Env;
+  orgId: string;
+  paymentIntentId: string;
+  pack: NonNullable<ReturnType<typeof packFromMetadata>>;
+  currency: string;
+  reason: string | null;
+  event: Stripe.Event;
+}): Promise<EventOutcome> {
+  const { env, orgId, paymentIntentId, pack, event } = args;
+  const price = formatMoney(pack.amountCents, args.currency);
+  const r = await ledgerFor(env, orgId).record({
+    orgId,
+    opId: `credit_pack_failed:${paymentIntentId}`,
+    type: "credit_purchase_failed",
+    description: `Payment for ${pack.credits} credits (${price}) failed; nothing credited${args.reason ? ` (${args.reason.replace(/\.$/, "")})` : ""}`,
+    stripeEventId: event.id,
+    stripeObjectId: paymentIntentId,
+  });
+  return { outcome: r.applied ? "applied" : "unchanged", orgId, detail: `credit pack payment ${paymentIntentId} failed: recorded, nothing credited` };
+}

@@ -44,6 +44,7 @@ const Invoice = z.looseObject({ customer: ref, parent: z.looseObject({}).nullabl
 const OBJECT_SHAPES: Record<string, z.ZodType> = {
   "checkout.session.completed": CheckoutSession,
   "checkout.session.async_payment_succeeded": CheckoutSession,
+  "checkout.session.async_payment_failed": CheckoutSession,
   "payment_intent.succeeded": PaymentIntent,
   "payment_intent.payment_failed": PaymentIntent,
   "customer.subscription.created": Subscription,

@@ -8,10 +8,10 @@
 import type { Config } from "../../env.js";
 import type { Database } from "../../db/client.js";
 import { log } from "../../lib/log.js";
-import type { Stripe } from "./client.js";
+import { callStripe, type Stripe } from "./client.js";
 import { orgForCustomer } from "./ensureCustomer.js";
 import { syncSubscription } from "./syncSubscription.js";
-import { creditPack, packFromMetadata } from "./creditPack.js";
+import { creditPack, packFromMetadata, recordFailedPack } from "./creditPack.js";
 import type { EventOutcome } from "./outcome.js";
 import { markStripeEventProcessed, stripeEventSeen } from "../../db/stripe-events.js";
 
@@ -70,6 +70,17 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       if (session.payment_status !== "paid") return { outcome: "ignored", orgId: org.orgId, detail: `payment ${session.payment_status}` };
       return creditPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi, pack, amountPaid: session.amount_total ?? 0, currency: session.currency ?? "usd", event });
     }
+    case "checkout.session.async_payment_failed": {
+      // An asynchronous method (a bank debit) for a pack failed after Checkout completed.
+      const session = event.data.object;
+      const pack = packFromMetadata(session.metadata);
+      const pi = customerId(session.payment_intent);
+      if (session.mode !== "payment" || !pack || !pi) return { outcome: "ignored", orgId: null, detail: "not a credit pack checkout" };
+      const org = await resolveOrg(ctx, customerId(session.customer), pack.orgId);
+      if ("outcome" in org) return org;
+      const intent = await callStripe("read the payment", () => ctx.stripe.paymentIntents.retrieve(pi));
+      return recordFailedPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi, pack, currency: session.currency ?? intent.currency, reason: intent.last_payment_error?.message ?? null, event });
+    }
     case "payment_intent.succeeded":
     case "payment_intent.payment_failed": {
       const pi = event.data.object;
@@ -79,8 +90,7 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       const org = await resolveOrg(ctx, customerId(pi.customer), pack.orgId);
       if ("outcome" in org) return org;
       if (event.type === "payment_intent.payment_failed") {
-        const reason = pi.last_payment_error?.message ?? "payment failed";
-        return { outcome: "ignored", orgId: org.orgId, detail: `credit pack payment ${pi.id} failed: ${reason}; nothing credited` };
+        return recordFailedPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi.id, pack, currency: pi.currency, reason: pi.last_payment_error?.message ?? null, event });
       }
       return creditPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi.id, pack, amountPaid: pi.amount_received, currency: pi.currency, event });
     }

@@ -9,7 +9,9 @@ export function fakeStripeControl(base: string, fetchFn: typeof fetch = fetch) {
   };
   return {
     /** The customer pays (or fails to pay) on the hosted Checkout page; returns the events Stripe sends. */
-    completeCheckout: async (sessionId: string, outcome: "paid" | "failed" = "paid") => (await post(`/_fake/checkout_sessions/${sessionId}/complete`, { outcome })).events,
+    completeCheckout: async (sessionId: string, outcome: "paid" | "failed" | "pending" = "paid") => (await post(`/_fake/checkout_sessions/${sessionId}/complete`, { outcome })).events,
+    /** A completed Checkout paid by an asynchronous method (outcome "pending" above): its payment succeeds or fails. */
+    settleAsyncPayment: async (sessionId: string, outcome: "succeeded" | "failed") => (await post(`/_fake/checkout_sessions/${sessionId}/async_payment`, { outcome })).events,
     /** The billing period ends: renewal invoice paid or failed (or the subscription ends if set to cancel). */
     renew: async (subscriptionId: string, outcome: "paid" | "failed" = "paid") => (await post(`/_fake/subscriptions/${subscriptionId}/renew`, { outcome })).events,
     cancelNow: async (subscriptionId: string) => (await post(`/_fake/subscriptions/${subscriptionId}/cancel`)).events,

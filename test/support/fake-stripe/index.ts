@@ -273,7 +273,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
   }
 
   /** The customer pays on the hosted Checkout page. */
-  function completeCheckout(sessionId: string, ok: boolean): Obj[] {
+  function completeCheckout(sessionId: string, outcome: "paid" | "failed" | "pending"): Obj[] {
+    const ok = outcome !== "failed";
     const session = get(store.sessions, "checkout session", sessionId);
     if (session.status !== "open") throw invalid(`Checkout session ${sessionId} is ${session.status}`);
     const before = events.length;
@@ -328,9 +329,41 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         emit("payment_intent.payment_failed", pi);
         return events.slice(before);
       }
+      if (outcome === "pending") {
+        // An asynchronous method (a bank debit): Checkout completes unpaid; the result comes days later.
+        Object.assign(pi, { status: "processing", amount_received: 0 });
+        Object.assign(session, { status: "complete", payment_status: "unpaid", payment_intent: pi.id, amount_total: p.unit_amount });
+        emit("payment_intent.processing", pi);
+        emit("checkout.session.completed", publicSession(session));
+        return events.slice(before);
+      }
       Object.assign(session, { status: "complete", payment_status: "paid", payment_intent: pi.id, amount_total: p.unit_amount });
       emit("payment_intent.succeeded", pi);
       emit("checkout.session.completed", publicSession(session));
+    }
+    return events.slice(before);
+  }
+
+  /** The asynchronous payment of a completed Checkout session succeeds or fails. */
+  function settleAsyncPayment(sessionId: string, ok: boolean): Obj[] {
+    const session = get(store.sessions, "checkout session", sessionId);
+    const pi = session.payment_intent ? store.intents.get(session.payment_intent) : undefined;
+    if (session.status !== "complete" || session.payment_status !== "unpaid" || pi?.status !== "processing") {
+      throw invalid(`Checkout session ${sessionId} has no payment processing`);
+    }
+    const before = events.length;
+    if (ok) {
+      Object.assign(pi, { status: "succeeded", amount_received: pi.amount });
+      session.payment_status = "paid";
+      emit("payment_intent.succeeded", pi);
+      emit("checkout.session.async_payment_succeeded", publicSession(session));
+    } else {
+      Object.assign(pi, {
+        status: "requires_payment_method",
+        last_payment_error: { type: "invalid_request_error", code: "payment_method_not_available", message: "The bank debit failed: insufficient funds." },
+      });
+      emit("payment_intent.payment_failed", pi);
+      emit("checkout.session.async_payment_failed", publicSession(session));
     }
     return events.slice(before);
   }
@@ -664,7 +697,10 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (method === "POST" && seg[1] === "check_event") return jsonResponse(200, { problems: checkEvent(body) });
     if (method === "GET" && seg[1] === "customers" && seg[2]) return jsonResponse(200, get(store.customers, "customer", seg[2]));
     if (method === "POST" && seg[1] === "checkout_sessions" && seg[3] === "complete") {
-      return jsonResponse(200, { events: completeCheckout(seg[2]!, body.outcome !== "failed") });
+      return jsonResponse(200, { events: completeCheckout(seg[2]!, body.outcome === "failed" ? "failed" : body.outcome === "pending" ? "pending" : "paid") });
+    }
+    if (method === "POST" && seg[1] === "checkout_sessions" && seg[3] === "async_payment") {
+      return jsonResponse(200, { events: settleAsyncPayment(seg[2]!, body.outcome !== "failed") });
     }
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "renew") return jsonResponse(200, { events: renew(seg[2]!, body.outcome !== "failed") });
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "cancel") return jsonResponse(200, { events: cancelNow(seg[2]!) });
@@ -690,7 +726,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (path.startsWith("/c/pay/")) {
       const s = get(store.sessions, "checkout session", kind === "pay" ? id! : "");
       if (method === "POST") {
-        completeCheckout(s.id, true);
+        completeCheckout(s.id, "paid");
         return new Response(null, { status: 303, headers: { Location: String(s.success_url).replace("{CHECKOUT_SESSION_ID}", s.id) } });
       }
       const p = price(s.line_items[0].price);
