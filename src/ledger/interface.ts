@@ -18,6 +18,7 @@ const ENTRY_TYPES = [
   "operator_adjustment",
   "plan_changed",
   "credit_purchase_failed",
+  "credit_reversed",
 ] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
@@ -159,6 +160,33 @@ export interface RecordRequest {
   description: string;
   stripeEventId?: string;
   stripeObjectId?: string;
+}
+
+/**
+ * A credit pack's charge was refunded or disputed: take back what the refunded or disputed amount stands
+ * for, as far as it is unspent — never below zero, never below what running analyses hold — and record
+ * what could not be taken back. `credits` is cumulative for the charge (what all its refunds, or its
+ * dispute, stand for), so repeated and reordered events take back only what is still owed.
+ */
+export interface ReversalRequest {
+  orgId: string;
+  /** Exactly once per opId (the Stripe event). */
+  opId: string;
+  paymentIntentId: string;
+  chargeId: string;
+  credits: number;
+  /** What happened, for the entry ("Refund of charge ch_…"). */
+  what: string;
+  stripeEventId?: string;
+}
+
+export interface ReversalResult {
+  applied: boolean;
+  /** Credits taken back by this call. */
+  taken: number;
+  /** Credits owed by this call that could not be taken back (spent, or held by running analyses). */
+  shortfall: number;
+  account: AccountView;
 }
 
 export interface CreditResult {

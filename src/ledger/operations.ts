@@ -4,7 +4,7 @@
  * synchronous transaction and schedules its alarm; the rules are admission.ts, the arithmetic
  * balance.ts.
  */
-import type { AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, PlanChange, RecordRequest, SettleRequest, AccountView } from "./interface.js";
+import type { AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, PlanChange, RecordRequest, ReversalRequest, ReversalResult, SettleRequest, AccountView } from "./interface.js";
 import { getTier, tierHas, type TierName } from "../lib/tiers.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { decideAdmission, quotaState, type AdmissionState } from "./admission.js";
@@ -93,6 +93,37 @@ export function credit(s: LedgerStore, req: CreditRequest): CreditResult {
   const ids = { stripeEventId: req.stripeEventId ?? null, stripeObjectId: req.stripeObjectId ?? null };
   s.post(acct, { type: req.type, grant: pool === "grant" ? amount : 0, purchased: pool === "purchased" ? amount : 0, held: 0, opId: req.opId, ...ids, description: req.description });
   return { applied: true, account: accountView(s.account()!) };
+}
+
+/**
+ * Takes back a refunded or disputed pack's credits (ReversalRequest): what the charge now stands for,
+ * at most what the pack credited, less what earlier events of the charge accounted for; of that, what
+ * the purchased credits hold beyond running analyses' holds. The rest is recorded as not taken back
+ * (and counted as accounted, so a later event does not take it from other purchases).
+ */
+export function reverseCredits(s: LedgerStore, req: ReversalRequest): ReversalResult {
+  const acct = s.ensure(req.orgId);
+  if (!s.claimOp(req.opId)) return { applied: false, taken: 0, shortfall: 0, account: accountView(acct) };
+  const credited = s.purchasedByOp(`credit_pack:${req.paymentIntentId}`);
+  const accounted = s.reversalAccounted(req.chargeId);
+  const owed = Math.min(Math.max(0, Math.trunc(req.credits)), credited) - accounted;
+  if (owed <= 0) return { applied: true, taken: 0, shortfall: 0, account: accountView(acct) };
+  const available = Math.max(0, Math.min(acct.purchased_balance, balanceOf(acct) - acct.held));
+  const taken = Math.min(owed, available);
+  const shortfall = owed - taken;
+  s.setReversalAccounted(req.chargeId, req.paymentIntentId, accounted + owed);
+  const rest = shortfall ? `; ${shortfall} could not be taken back (already spent or held by running analyses)` : "";
+  s.post(acct, {
+    type: "credit_reversed",
+    grant: 0,
+    purchased: -taken,
+    held: 0,
+    opId: req.opId,
+    stripeEventId: req.stripeEventId ?? null,
+    stripeObjectId: req.chargeId,
+    description: `${req.what} (credit pack paid by ${req.paymentIntentId}): took back ${taken} of ${owed} credits${rest}`,
+  });
+  return { applied: true, taken, shortfall, account: accountView(s.account()!) };
 }
 
 /** A billing event that moves no credits, exactly once per opId. */

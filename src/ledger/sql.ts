@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 7;
+export const LEDGER_SCHEMA_VERSION = 8;
 
 /*
  * Version 2 writes fewer pages per admission (9.9 → 5.8 SQLite pages per admission commit, measured
@@ -29,6 +29,10 @@ export const LEDGER_SCHEMA_VERSION = 7;
  * period (NULL: none yet). A Stripe period's grant follows the payment of its invoice, not the period
  * change, so the two can be apart; an object upgraded from version 6 had posted its tier's grant
  * with every period change, so its grant_tier starts as its tier.
+ *
+ * Version 8: reversals — per refunded or disputed charge of a credit pack, how many of its credits
+ * have been accounted for (taken back, or recorded as not recoverable), so a later refund or dispute
+ * of the same charge takes back only what is still owed.
  */
 const ENTRIES = `(
     seq INTEGER PRIMARY KEY,
@@ -109,6 +113,7 @@ export const LEDGER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS dispatch_watch (job_id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, due_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
   // The alarm asks for the earliest and the due watches after every delivery: an index, not a sort.
   `CREATE INDEX IF NOT EXISTS dispatch_watch_due ON dispatch_watch(due_at)`,
+  `CREATE TABLE IF NOT EXISTS reversals (charge_id TEXT PRIMARY KEY, payment_intent_id TEXT NOT NULL, accounted INTEGER NOT NULL) WITHOUT ROWID`,
   // The object's own timers that must outlive its instance (an idle object is evicted between alarms).
   `CREATE TABLE IF NOT EXISTS timers (name TEXT PRIMARY KEY, due_at INTEGER NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS ledger_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,

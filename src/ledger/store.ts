@@ -286,6 +286,20 @@ export class LedgerStore {
     return true;
   }
 
+  /** Purchased credits an op posted (a credit pack's `credit_pack:<payment intent>`); 0 when it never applied. */
+  purchasedByOp(opId: string): number {
+    return this.sql.exec<{ n: number | null }>("SELECT SUM(purchased_amount) AS n FROM entries WHERE op_id = ?", opId).one().n ?? 0;
+  }
+
+  /** How many of a charge's credits refunds and disputes have accounted for so far. */
+  reversalAccounted(chargeId: string): number {
+    return this.sql.exec<{ accounted: number }>("SELECT accounted FROM reversals WHERE charge_id = ?", chargeId).toArray()[0]?.accounted ?? 0;
+  }
+
+  setReversalAccounted(chargeId: string, paymentIntentId: string, accounted: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO reversals (charge_id, payment_intent_id, accounted) VALUES (?, ?, ?)", chargeId, paymentIntentId, accounted);
+  }
+
   opApplied(opId: string): boolean {
     return this.sql.exec("SELECT 1 FROM ops WHERE op_id = ?", opId).toArray().length > 0;
   }

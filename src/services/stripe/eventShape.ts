@@ -40,6 +40,8 @@ const CheckoutSession = z.looseObject({
 const PaymentIntent = z.looseObject({ id: z.string(), customer: ref, metadata, amount_received: z.number(), currency: z.string() });
 const Subscription = z.looseObject({ id: z.string(), customer: ref, metadata });
 const Invoice = z.looseObject({ customer: ref, parent: z.looseObject({}).nullable().optional() });
+const Charge = z.looseObject({ id: z.string(), payment_intent: ref, amount_refunded: z.number() });
+const Dispute = z.looseObject({ id: z.string(), charge: ref, payment_intent: ref, amount: z.number() });
 
 const OBJECT_SHAPES: Record<string, z.ZodType> = {
   "checkout.session.completed": CheckoutSession,
@@ -55,6 +57,8 @@ const OBJECT_SHAPES: Record<string, z.ZodType> = {
   "invoice.payment_succeeded": Invoice,
   "invoice.paid": Invoice,
   "invoice.payment_failed": Invoice,
+  "charge.refunded": Charge,
+  "charge.dispute.created": Dispute,
 };
 
 export function checkEventShape(event: unknown): Stripe.Event {

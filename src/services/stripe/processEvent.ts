@@ -11,7 +11,7 @@ import { log } from "../../lib/log.js";
 import { callStripe, type Stripe } from "./client.js";
 import { orgForCustomer } from "./ensureCustomer.js";
 import { syncSubscription } from "./syncSubscription.js";
-import { creditPack, packFromMetadata, recordFailedPack } from "./creditPack.js";
+import { creditPack, packFromMetadata, recordFailedPack, reversePack } from "./creditPack.js";
 import type { EventOutcome } from "./outcome.js";
 import { markStripeEventProcessed, stripeEventSeen } from "../../db/stripe-events.js";
 
@@ -113,6 +113,21 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       if ("outcome" in org) return org;
       if (!sub) return { outcome: "ignored", orgId: org.orgId, detail: "invoice is not for a subscription" };
       return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub, event });
+    }
+    case "charge.refunded": {
+      const charge = event.data.object;
+      const pi = customerId(charge.payment_intent);
+      if (!pi) return { outcome: "ignored", orgId: null, detail: `charge ${charge.id} has no payment intent` };
+      const resolve = (customer: string | null, claimed: string) => resolveOrg(ctx, customer, claimed);
+      return reversePack({ env: ctx.env, stripe: ctx.stripe, kind: "refund", chargeId: charge.id, paymentIntentId: pi, amount: charge.amount_refunded, event, resolveOrg: resolve });
+    }
+    case "charge.dispute.created": {
+      const dispute = event.data.object;
+      const charge = customerId(dispute.charge);
+      const pi = customerId(dispute.payment_intent);
+      if (!pi || !charge) return { outcome: "ignored", orgId: null, detail: `dispute ${dispute.id} has no payment intent` };
+      const resolve = (customer: string | null, claimed: string) => resolveOrg(ctx, customer, claimed);
+      return reversePack({ env: ctx.env, stripe: ctx.stripe, kind: "dispute", chargeId: charge, disputeId: dispute.id, paymentIntentId: pi, amount: dispute.amount, event, resolveOrg: resolve });
     }
     default:
       return { outcome: "ignored", orgId: null, detail: `event type ${event.type} is not handled` };

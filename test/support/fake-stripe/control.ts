@@ -19,6 +19,10 @@ export function fakeStripeControl(base: string, fetchFn: typeof fetch = fetch) {
     attemptInvoice: async (invoiceId: string, outcome: "paid" | "failed" = "paid") => (await post(`/_fake/invoices/${invoiceId}/attempt`, { outcome })).events,
     /** Stripe's retries for a past_due subscription are exhausted: it is canceled, or kept as unpaid. */
     retriesExhausted: async (subscriptionId: string, then: "canceled" | "unpaid") => (await post(`/_fake/subscriptions/${subscriptionId}/retries_exhausted`, { then })).events,
+    /** A refund of a charge (the rest of it when no amount is given): `charge.refunded`. */
+    refundCharge: async (chargeId: string, amount?: number) => (await post(`/_fake/charges/${chargeId}/refund`, amount === undefined ? {} : { amount })).events,
+    /** The cardholder disputes a charge (what is not refunded, when no amount is given): `charge.dispute.created`. */
+    disputeCharge: async (chargeId: string, amount?: number) => (await post(`/_fake/charges/${chargeId}/dispute`, amount === undefined ? {} : { amount })).events,
     /** From now on the customer's payment method declines every charge (or, with false, pays again). */
     cardDeclines: async (customer: string, declines = true) => {
       const res = await fetchFn(`${base}/_fake/customers/${customer}/card`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ declines }) });

@@ -96,6 +96,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     schedules: new Map<string, Obj>(),
     invoices: new Map<string, Obj>(),
     intents: new Map<string, Obj>(),
+    charges: new Map<string, Obj>(),
   };
   const events: Obj[] = [];
   const violations: string[] = [];
@@ -269,7 +270,77 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       status: ok ? "succeeded" : "requires_payment_method",
     };
     store.intents.set(pi.id, pi);
+    if (ok) chargeFor(pi);
     return pi;
+  }
+
+  /** The charge a succeeded payment intent made (its `latest_charge`); refunds and disputes act on it. */
+  function chargeFor(pi: Obj): Obj {
+    const charge = {
+      id: newId("ch"),
+      object: "charge",
+      amount: pi.amount,
+      amount_captured: pi.amount,
+      amount_refunded: 0,
+      billing_details: { address: null, email: null, name: null, phone: null },
+      captured: true,
+      created: clock,
+      currency: pi.currency,
+      customer: pi.customer,
+      description: pi.description,
+      disputed: false,
+      livemode: false,
+      // Stripe does not copy the payment intent's metadata here: the pack is found through payment_intent.
+      metadata: {},
+      paid: true,
+      payment_intent: pi.id,
+      refunded: false,
+      source: null,
+      status: "succeeded",
+    };
+    store.charges.set(charge.id, charge);
+    pi.latest_charge = charge.id;
+    return charge;
+  }
+
+  /** A refund of (part of) a charge, made in the Dashboard: `charge.refunded` with the cumulative amount refunded. */
+  function refundCharge(chargeId: string, amount: number | undefined): Obj[] {
+    const charge = get(store.charges, "charge", chargeId);
+    const left = charge.amount - charge.amount_refunded;
+    const refund = amount ?? left;
+    if (!(refund > 0) || refund > left) throw invalid(`Refund amount (${refund}) is greater than unrefunded amount on charge (${left})`, "amount");
+    const before = events.length;
+    charge.amount_refunded += refund;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    emit("charge.refunded", charge);
+    return events.slice(before);
+  }
+
+  /** The cardholder disputes a charge: `charge.dispute.created`. */
+  function disputeCharge(chargeId: string, amount: number | undefined): Obj[] {
+    const charge = get(store.charges, "charge", chargeId);
+    if (charge.disputed) throw invalid(`Charge ${chargeId} is already disputed`);
+    const before = events.length;
+    charge.disputed = true;
+    const dispute = {
+      id: newId("dp"),
+      object: "dispute",
+      amount: amount ?? charge.amount - charge.amount_refunded,
+      balance_transactions: [],
+      charge: charge.id,
+      created: clock,
+      currency: charge.currency,
+      evidence: { customer_email_address: null, product_description: null, uncategorized_text: null },
+      evidence_details: { due_by: clock + 7 * DAY, has_evidence: false, past_due: false, submission_count: 0 },
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: charge.payment_intent,
+      reason: "fraudulent",
+      status: "needs_response",
+    };
+    emit("charge.dispute.created", dispute);
+    return events.slice(before);
   }
 
   /** The customer pays on the hosted Checkout page. */
@@ -354,6 +425,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     const before = events.length;
     if (ok) {
       Object.assign(pi, { status: "succeeded", amount_received: pi.amount });
+      chargeFor(pi);
       session.payment_status = "paid";
       emit("payment_intent.succeeded", pi);
       emit("checkout.session.async_payment_succeeded", publicSession(session));
@@ -690,7 +762,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     const body = method === "POST" ? ((await req.json().catch(() => ({}))) as Json) : {};
     if (method === "GET" && seg[1] === "events") {
       const customer = url.searchParams.get("customer");
-      const selected = customer ? events.filter((e) => e.data.object.customer === customer) : events;
+      const customerOf = (o: Obj) => o.customer ?? (o.object === "dispute" ? store.charges.get(o.charge)?.customer : undefined);
+      const selected = customer ? events.filter((e) => customerOf(e.data.object) === customer) : events;
       return jsonResponse(200, { events: selected });
     }
     if (method === "GET" && seg[1] === "violations") return jsonResponse(200, { violations });
@@ -707,6 +780,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "retries_exhausted") {
       return jsonResponse(200, { events: retriesExhausted(seg[2]!, body.then === "unpaid" ? "unpaid" : "canceled") });
     }
+    if (method === "POST" && seg[1] === "charges" && seg[3] === "refund") return jsonResponse(200, { events: refundCharge(seg[2]!, body.amount === undefined ? undefined : Number(body.amount)) });
+    if (method === "POST" && seg[1] === "charges" && seg[3] === "dispute") return jsonResponse(200, { events: disputeCharge(seg[2]!, body.amount === undefined ? undefined : Number(body.amount)) });
     if (method === "POST" && seg[1] === "invoices" && seg[3] === "attempt") return jsonResponse(200, { events: attemptInvoice(seg[2]!, body.outcome !== "failed") });
     if (method === "POST" && seg[1] === "customers" && seg[3] === "card") {
       get(store.customers, "customer", seg[2]!);
