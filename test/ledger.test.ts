@@ -284,6 +284,21 @@ describe("the object's own schema", () => {
     expect((await account(org.orgId)).grant_remaining).toBe(5000);
   });
 
+  it("version 9: an object from version 8 gains the pending tier change, none at first", async () => {
+    const org = await newOrg({ tier: "professional" });
+    await runInDurableObject(org.ledger, (_instance: OrgLedger, state) => {
+      const sql = state.storage.sql;
+      sql.exec("ALTER TABLE account DROP COLUMN pending_tier");
+      sql.exec("ALTER TABLE account DROP COLUMN pending_at");
+      sql.exec("UPDATE ledger_schema SET version = 8");
+      new OrgLedger(state, env);
+    });
+    expect(await account(org.orgId)).toMatchObject({ tier: "professional", pending_tier: null, pending_tier_at: null });
+    const at = "2031-01-01T00:00:00Z";
+    await org.ledger.changePlan({ orgId: org.orgId, opId: "v9-down", tier: "professional", status: "active", pendingChange: { tier: "starter", at }, reason: "test" });
+    expect(await account(org.orgId)).toMatchObject({ tier: "professional", pending_tier: "starter", pending_tier_at: at });
+  });
+
   it("version 3: an entry version 2 left to the Worker's hand-off is delivered again, and the drain times go", async () => {
     const org = await newOrg({ tier: "starter" });
     const restore = await breakDelivery(org.ledger);

@@ -53,6 +53,11 @@ export interface AccountView {
   current_period_end: string;
   trial_end: string | null;
   cancel_at_period_end: boolean;
+  /** When the subscription ends and the organization returns to the free tier (cancel at period end), else null. */
+  cancel_at: string | null;
+  /** A tier change scheduled for later (a downgrade at the period's end) and when it takes effect, else null. */
+  pending_tier: TierName | null;
+  pending_tier_at: string | null;
   stripe_subscription_id: string | null;
   created_at: string;
   /** Plan grant left + purchased credits (the spec's credit_balance). */
@@ -207,6 +212,8 @@ export interface PlanChange {
   periodEnd?: string;
   trialEnd?: string | null;
   cancelAtPeriodEnd?: boolean;
+  /** A tier change scheduled for later (Stripe: the subscription schedule's next phase); null: none. Absent: unchanged. */
+  pendingChange?: { tier: TierName; at: string } | null;
   stripeSubscriptionId?: string | null;
   /** Ordering key for out-of-order deliveries: a change older than the last applied one is ignored. */
   sourceTimestamp?: number;

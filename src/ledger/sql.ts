@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 8;
+export const LEDGER_SCHEMA_VERSION = 9;
 
 /*
  * Version 2 writes fewer pages per admission (9.9 → 5.8 SQLite pages per admission commit, measured
@@ -33,6 +33,9 @@ export const LEDGER_SCHEMA_VERSION = 8;
  * Version 8: reversals — per refunded or disputed charge of a credit pack, how many of its credits
  * have been accounted for (taken back, or recorded as not recoverable), so a later refund or dispute
  * of the same charge takes back only what is still owed.
+ *
+ * Version 9: account.pending_tier / pending_at — a tier change Stripe will make at a later time (a
+ * downgrade scheduled for the period's end), shown with the account until it happens.
  */
 const ENTRIES = `(
     seq INTEGER PRIMARY KEY,
@@ -94,6 +97,8 @@ export const LEDGER_SCHEMA = [
     cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
     stripe_subscription_id TEXT,
     grant_tier TEXT,
+    pending_tier TEXT,
+    pending_at INTEGER,
     plan_source_ts INTEGER NOT NULL DEFAULT 0,
     version INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
@@ -155,6 +160,7 @@ export function ledgerUpgrades(definitionOf: (table: string) => string | null): 
   }
   const account = definitionOf("account");
   if (account && !/\bgrant_tier\b/.test(account)) stmts.push("ALTER TABLE account ADD COLUMN grant_tier TEXT", "UPDATE account SET grant_tier = tier");
+  if (account && !/\bpending_tier\b/.test(account)) stmts.push("ALTER TABLE account ADD COLUMN pending_tier TEXT", "ALTER TABLE account ADD COLUMN pending_at INTEGER");
   if (definitionOf("drains")) {
     // Version 2 marked an admission's entry 1 while the Worker's hand-off carried it; an entry
     // whose job is still in the outbox may not be in D1 yet, so it is delivered again (idempotent).

@@ -257,13 +257,16 @@ export class LedgerStore {
 
   /** Tier, status and Stripe fields of a plan change (changePlan); returns the account after. */
   updatePlan(acct: AccountRow, req: PlanChange, stripeManaged: number): AccountRow {
+    const pending = req.pendingChange === undefined ? { tier: acct.pending_tier, at: acct.pending_at } : { tier: req.pendingChange?.tier ?? null, at: req.pendingChange ? Date.parse(req.pendingChange.at) : null };
     this.sql.exec(
-      `UPDATE account SET tier = ?, status = ?, trial_end = ?, cancel_at_period_end = ?, stripe_subscription_id = ?,
-         stripe_managed = ?, plan_source_ts = ? WHERE id = 1`,
+      `UPDATE account SET tier = ?, status = ?, trial_end = ?, cancel_at_period_end = ?, pending_tier = ?, pending_at = ?,
+         stripe_subscription_id = ?, stripe_managed = ?, plan_source_ts = ? WHERE id = 1`,
       req.tier,
       req.status,
       req.trialEnd === undefined ? acct.trial_end : req.trialEnd ? Date.parse(req.trialEnd) : null,
       req.cancelAtPeriodEnd === undefined ? acct.cancel_at_period_end : req.cancelAtPeriodEnd ? 1 : 0,
+      pending.tier,
+      pending.at,
       req.stripeSubscriptionId === undefined ? acct.stripe_subscription_id : req.stripeSubscriptionId,
       stripeManaged,
       Math.max(acct.plan_source_ts, req.sourceTimestamp ?? 0),

@@ -104,6 +104,18 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       if ("outcome" in org) return org;
       return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub.id, event });
     }
+    case "subscription_schedule.created":
+    case "subscription_schedule.updated":
+    case "subscription_schedule.released":
+    case "subscription_schedule.canceled": {
+      // A scheduled change (a downgrade at the period's end) was made, changed or dropped: show it.
+      const schedule = event.data.object;
+      const sub = customerId(schedule.subscription) ?? schedule.released_subscription;
+      const org = await resolveOrg(ctx, customerId(schedule.customer), undefined);
+      if ("outcome" in org) return org;
+      if (!sub) return { outcome: "ignored", orgId: org.orgId, detail: "schedule without a subscription" };
+      return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub, event });
+    }
     case "invoice.payment_succeeded":
     case "invoice.paid":
     case "invoice.payment_failed": {

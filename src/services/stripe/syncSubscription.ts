@@ -4,7 +4,7 @@ import type { SubscriptionStatus } from "../../lib/tiers.js";
 import { iso } from "../../lib/time.js";
 import { log } from "../../lib/log.js";
 import { callStripe, type Stripe } from "./client.js";
-import { tierForPrice } from "./catalog.js";
+import { tierForPrice, type PaidTier } from "./catalog.js";
 import type { EventOutcome } from "./outcome.js";
 
 const STATUS: Record<string, SubscriptionStatus> = {
@@ -55,7 +55,7 @@ export async function syncSubscription(args: {
     if (account.stripe_subscription_id !== sub.id) {
       return { outcome: "ignored", orgId, detail: `subscription ${sub.id} has ended (${sub.status}) but is not the organization's current one` };
     }
-    const r = await ledger.changePlan({ ...base, tier: "free", status: "active", stripeSubscriptionId: null, cancelAtPeriodEnd: false, trialEnd: null });
+    const r = await ledger.changePlan({ ...base, tier: "free", status: "active", stripeSubscriptionId: null, cancelAtPeriodEnd: false, trialEnd: null, pendingChange: null });
     return { outcome: r.applied ? "applied" : "unchanged", orgId, detail: `subscription ${sub.id} ended (${sub.status}): back to the free tier` };
   }
 
@@ -66,6 +66,7 @@ export async function syncSubscription(args: {
     return { outcome: "ignored", orgId, detail: `price ${item?.price.id ?? "(none)"} is not a configured tier` };
   }
   const invoice = await latestInvoice(stripe, sub);
+  const pendingChange = await scheduledChange(stripe, config, sub, item.current_period_end, tier);
   const r = await ledger.changePlan({
     ...base,
     tier,
@@ -74,6 +75,7 @@ export async function syncSubscription(args: {
     periodEnd: iso(item.current_period_end * 1000),
     trialEnd: sub.trial_end ? iso(sub.trial_end * 1000) : null,
     cancelAtPeriodEnd: sub.cancel_at_period_end,
+    pendingChange,
     stripeSubscriptionId: sub.id,
     ...(invoice ? { invoice } : {}),
   });
@@ -92,4 +94,21 @@ async function latestInvoice(stripe: Stripe, sub: Stripe.Subscription): Promise<
   const invoice = typeof ref === "string" ? await callStripe("read the latest invoice", () => stripe.invoices.retrieve(ref)) : ref;
   if (!invoice.id) return null;
   return { id: invoice.id, paid: invoice.status === "paid" };
+}
+
+/**
+ * A tier change Stripe will make later: the subscription schedule's phase that starts once the current
+ * period ends (a downgrade is scheduled so), with its tier and start. Null without a schedule, or when
+ * the next phase keeps the tier.
+ */
+async function scheduledChange(stripe: Stripe, config: Config, sub: Stripe.Subscription, periodEnd: number, current: PaidTier): Promise<{ tier: PaidTier; at: string } | null> {
+  const ref = sub.schedule;
+  if (!ref) return null;
+  const schedule = typeof ref === "string" ? await callStripe("read the subscription schedule", () => stripe.subscriptionSchedules.retrieve(ref)) : ref;
+  if (schedule.status !== "active" && schedule.status !== "not_started") return null;
+  const next = schedule.phases.filter((p) => p.start_date >= periodEnd).sort((a, b) => a.start_date - b.start_date)[0];
+  const price = next?.items[0]?.price;
+  const tier = tierForPrice(config, typeof price === "string" ? price : price?.id);
+  if (!next || !tier || tier === current) return null;
+  return { tier, at: iso(next.start_date * 1000) };
 }

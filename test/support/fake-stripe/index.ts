@@ -460,6 +460,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       if (schedule.end_behavior === "release" && schedule.phases.at(-1) === next) {
         Object.assign(schedule, { status: "released", released_at: clock, released_subscription: sub.id, subscription: null });
         sub.schedule = null;
+        emit("subscription_schedule.released", schedule);
       }
     }
     const previous = { items: structuredClone(sub.items) };
@@ -710,6 +711,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         };
         store.schedules.set(sched.id, sched);
         sub.schedule = sched.id;
+        emit("subscription_schedule.created", sched);
         return [200, sched];
       }
       if (id) {
@@ -720,6 +722,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
           const sub = store.subscriptions.get(sched.subscription);
           Object.assign(sched, { status: "released", released_at: clock, released_subscription: sched.subscription, subscription: null });
           if (sub) sub.schedule = null;
+          emit("subscription_schedule.released", sched);
           return [200, sched];
         }
         if (method === "POST" && !action) {
@@ -737,6 +740,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
               return out;
             });
           }
+          emit("subscription_schedule.updated", sched);
           return [200, sched];
         }
       }
