@@ -10,7 +10,7 @@ import { call, expectEnvelope, json } from "../support/http.js";
 import { submission } from "../support/orgs.js";
 import { ledgerFor } from "../../src/ledger/client.js";
 import type { LedgerEntry } from "../../src/ledger/interface.js";
-import { account, deliver, deliverAll, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
+import { account, checkout, deliver, deliverAll, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
 
 const isoOf = (s: number) => new Date(s * 1000).toISOString().replace(".000", "");
 
@@ -150,6 +150,8 @@ describe("when Stripe's retries end", () => {
       }
       const log = await entries(live.orgId);
       expect(log.some((e) => e.type === "plan_changed" && e.description.includes("professional to free"))).toBe(true);
+      // Buying a tier again starts a new subscription through Checkout; the ended one is not changed.
+      expect(await checkout(live.token, { tier: "starter" })).toMatchObject({ kind: "checkout" });
     });
   }
 });

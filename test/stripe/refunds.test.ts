@@ -97,6 +97,10 @@ describe("disputes of a credit pack", () => {
     const reversed = log.filter((e) => e.type === "credit_reversed");
     expect(reversed.map((e) => [e.amount, e.stripe_object_id])).toEqual([[-1000, org.chargeId]]);
     expect(reversed[0]!.description).toMatch(new RegExp(`^Dispute dp_\\w+ of charge ${org.chargeId} \\(\\$100\\.00 disputed\\)`));
+    // Both are in the billing history, each once.
+    const history = await json(await (async () => (await ledgerFor(env, org.orgId).deliver(org.orgId), call("/api/v1/billing/events?limit=200", { token: org.token })))());
+    expect(history.filter((e: { event_type: string }) => e.event_type === "credit_purchased")).toHaveLength(1);
+    expect(history.filter((e: { event_type: string }) => e.event_type === "credit_reversed").map((e: { credits_amount: number }) => e.credits_amount)).toEqual([-1000]);
   });
 
   it("a refund or dispute of a payment that is not a credit pack (a subscription's) changes nothing", async () => {
