@@ -265,6 +265,40 @@ describe("the object's own schema", () => {
     expect((await account(org.orgId)).tier).toBe("free"); // the object's data survived every rebuild
   });
 
+  it("version 7: an object from version 6 counts its period as granted (its grant was posted with the period), so a paid invoice adds nothing", async () => {
+    const org = await newOrg({ tier: "starter" });
+    await runInDurableObject(org.ledger, (_instance: OrgLedger, state) => {
+      const sql = state.storage.sql;
+      // As version 6 left it: no grant_tier column.
+      sql.exec("ALTER TABLE account DROP COLUMN grant_tier");
+      sql.exec("UPDATE ledger_schema SET version = 6");
+      new OrgLedger(state, env);
+      expect(sql.exec("SELECT version FROM ledger_schema").one()).toEqual({ version: LEDGER_SCHEMA_VERSION });
+    });
+    const before = await entries(org.orgId);
+    await org.ledger.changePlan({ orgId: org.orgId, opId: "v7-paid", tier: "starter", status: "active", invoice: { id: "in_v7", paid: true }, reason: "test" });
+    expect((await entries(org.orgId)).filter((e) => e.type === "plan_grant")).toEqual(before.filter((e) => e.type === "plan_grant"));
+    expect((await account(org.orgId)).grant_remaining).toBe(1000);
+    // An upgrade from there moves the grant by the plans' difference, as for any granted period.
+    await org.ledger.changePlan({ orgId: org.orgId, opId: "v7-up", tier: "professional", status: "active", invoice: { id: "in_v7_up", paid: true }, reason: "test" });
+    expect((await account(org.orgId)).grant_remaining).toBe(5000);
+  });
+
+  it("version 9: an object from version 8 gains the pending tier change, none at first", async () => {
+    const org = await newOrg({ tier: "professional" });
+    await runInDurableObject(org.ledger, (_instance: OrgLedger, state) => {
+      const sql = state.storage.sql;
+      sql.exec("ALTER TABLE account DROP COLUMN pending_tier");
+      sql.exec("ALTER TABLE account DROP COLUMN pending_at");
+      sql.exec("UPDATE ledger_schema SET version = 8");
+      new OrgLedger(state, env);
+    });
+    expect(await account(org.orgId)).toMatchObject({ tier: "professional", pending_tier: null, pending_tier_at: null });
+    const at = "2031-01-01T00:00:00Z";
+    await org.ledger.changePlan({ orgId: org.orgId, opId: "v9-down", tier: "professional", status: "active", pendingChange: { tier: "starter", at }, reason: "test" });
+    expect(await account(org.orgId)).toMatchObject({ tier: "professional", pending_tier: "starter", pending_tier_at: at });
+  });
+
   it("version 3: an entry version 2 left to the Worker's hand-off is delivered again, and the drain times go", async () => {
     const org = await newOrg({ tier: "starter" });
     const restore = await breakDelivery(org.ledger);

@@ -17,7 +17,7 @@
  * alarm (schedule.ts); delivery.ts writes the outbox out.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AccountView, AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, LedgerEntry, PlanChange, SettleRequest, VoidRequest } from "./interface.js";
+import type { AccountView, AdmitRequest, AdmitResult, CreditRequest, CreditResult, HoldOutcome, LedgerEntry, PlanChange, RecordRequest, ReversalRequest, ReversalResult, SettleRequest, VoidRequest } from "./interface.js";
 import type { NewJobRecord } from "../db/jobs.js";
 import { decideAdmission } from "./admission.js";
 import { checkDispatch, deliverOutbox } from "./delivery.js";
@@ -81,6 +81,16 @@ export class OrgLedger extends DurableObject<Env> {
   /** Purchased credits or an operator adjustment, exactly once per opId (operations.ts). */
   async credit(req: CreditRequest): Promise<CreditResult> {
     return this.mutate((s) => ops.credit(s, req));
+  }
+
+  /** Takes back a refunded or disputed pack's unspent credits, exactly once per opId (operations.ts). */
+  async reverseCredits(req: ReversalRequest): Promise<ReversalResult> {
+    return this.mutate((s) => ops.reverseCredits(s, req));
+  }
+
+  /** A billing event that moves no credits (a failed pack payment), exactly once per opId. */
+  async record(req: RecordRequest): Promise<{ applied: boolean }> {
+    return this.mutate((s) => ops.record(s, req));
   }
 
   /** Tier / status / period changes from Stripe or operators, converging out of order (operations.ts). */

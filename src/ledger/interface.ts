@@ -17,6 +17,8 @@ const ENTRY_TYPES = [
   "analysis_cancelled",
   "operator_adjustment",
   "plan_changed",
+  "credit_purchase_failed",
+  "credit_reversed",
 ] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
@@ -51,6 +53,11 @@ export interface AccountView {
   current_period_end: string;
   trial_end: string | null;
   cancel_at_period_end: boolean;
+  /** When the subscription ends and the organization returns to the free tier (cancel at period end), else null. */
+  cancel_at: string | null;
+  /** A tier change scheduled for later (a downgrade at the period's end) and when it takes effect, else null. */
+  pending_tier: TierName | null;
+  pending_tier_at: string | null;
   stripe_subscription_id: string | null;
   created_at: string;
   /** Plan grant left + purchased credits (the spec's credit_balance). */
@@ -150,6 +157,43 @@ export interface CreditRequest {
   stripeObjectId?: string;
 }
 
+/** A billing event that moves no credits (a failed credit-pack payment), recorded exactly once per opId. */
+export interface RecordRequest {
+  orgId: string;
+  opId: string;
+  type: "credit_purchase_failed";
+  description: string;
+  stripeEventId?: string;
+  stripeObjectId?: string;
+}
+
+/**
+ * A credit pack's charge was refunded or disputed: take back what the refunded or disputed amount stands
+ * for, as far as it is unspent — never below zero, never below what running analyses hold — and record
+ * what could not be taken back. `credits` is cumulative for the charge (what all its refunds, or its
+ * dispute, stand for), so repeated and reordered events take back only what is still owed.
+ */
+export interface ReversalRequest {
+  orgId: string;
+  /** Exactly once per opId (the Stripe event). */
+  opId: string;
+  paymentIntentId: string;
+  chargeId: string;
+  credits: number;
+  /** What happened, for the entry ("Refund of charge ch_…"). */
+  what: string;
+  stripeEventId?: string;
+}
+
+export interface ReversalResult {
+  applied: boolean;
+  /** Credits taken back by this call. */
+  taken: number;
+  /** Credits owed by this call that could not be taken back (spent, or held by running analyses). */
+  shortfall: number;
+  account: AccountView;
+}
+
 export interface CreditResult {
   /** False for a replayed opId, and for a refusal. */
   applied: boolean;
@@ -168,9 +212,18 @@ export interface PlanChange {
   periodEnd?: string;
   trialEnd?: string | null;
   cancelAtPeriodEnd?: boolean;
+  /** A tier change scheduled for later (Stripe: the subscription schedule's next phase); null: none. Absent: unchanged. */
+  pendingChange?: { tier: TierName; at: string } | null;
   stripeSubscriptionId?: string | null;
   /** Ordering key for out-of-order deliveries: a change older than the last applied one is ignored. */
   sourceTimestamp?: number;
+  /**
+   * The invoice that pays for the plan as it stands (Stripe: the subscription's latest invoice). The plan
+   * grant follows its payment: while it is unpaid a new period starts without its grant and an upgrade's
+   * extra grant waits; the first change that finds it paid posts them, naming it. Absent (operators, a
+   * subscription without invoices): paid.
+   */
+  invoice?: { id: string; paid: boolean };
   reason: string;
   stripeEventId?: string;
   /** The Stripe object behind the change (subscription or invoice id). */

@@ -23,6 +23,10 @@ export type AccountRow = {
   trial_end: number | null;
   cancel_at_period_end: number;
   stripe_subscription_id: string | null;
+  /** The tier whose monthly grant the current period has received; null while its invoice is unpaid. */
+  grant_tier: TierName | null;
+  pending_tier: TierName | null;
+  pending_at: number | null;
   plan_source_ts: number;
   version: number;
   created_at: number;
@@ -67,6 +71,9 @@ export function accountView(a: AccountRow): AccountView {
     current_period_end: iso(a.period_end),
     trial_end: a.trial_end === null ? null : iso(a.trial_end),
     cancel_at_period_end: a.cancel_at_period_end === 1,
+    cancel_at: a.cancel_at_period_end === 1 ? iso(a.period_end) : null,
+    pending_tier: a.pending_tier,
+    pending_tier_at: a.pending_at === null ? null : iso(a.pending_at),
     stripe_subscription_id: a.stripe_subscription_id,
     created_at: iso(a.created_at),
     balance,

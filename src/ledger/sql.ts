@@ -5,7 +5,7 @@
  * current object is constructed with one read instead of the whole list (objects are evicted when
  * idle and rebuilt on their next request).
  */
-export const LEDGER_SCHEMA_VERSION = 6;
+export const LEDGER_SCHEMA_VERSION = 9;
 
 /*
  * Version 2 writes fewer pages per admission (9.9 → 5.8 SQLite pages per admission commit, measured
@@ -24,6 +24,18 @@ export const LEDGER_SCHEMA_VERSION = 6;
  * Version 4: dispatch_watch — jobs delivered to the queue whose dispatch the object checks once
  * (a message lost with the queue's process leaves a job queued in D1 that no consumer ever saw).
  * Version 5: an index on its due time (the alarm sorted the whole table after every delivery).
+ *
+ * Version 6 → 7: account.grant_tier — the tier whose monthly grant has been posted for the current
+ * period (NULL: none yet). A Stripe period's grant follows the payment of its invoice, not the period
+ * change, so the two can be apart; an object upgraded from version 6 had posted its tier's grant
+ * with every period change, so its grant_tier starts as its tier.
+ *
+ * Version 8: reversals — per refunded or disputed charge of a credit pack, how many of its credits
+ * have been accounted for (taken back, or recorded as not recoverable), so a later refund or dispute
+ * of the same charge takes back only what is still owed.
+ *
+ * Version 9: account.pending_tier / pending_at — a tier change Stripe will make at a later time (a
+ * downgrade scheduled for the period's end), shown with the account until it happens.
  */
 const ENTRIES = `(
     seq INTEGER PRIMARY KEY,
@@ -84,6 +96,9 @@ export const LEDGER_SCHEMA = [
     trial_end INTEGER,
     cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
     stripe_subscription_id TEXT,
+    grant_tier TEXT,
+    pending_tier TEXT,
+    pending_at INTEGER,
     plan_source_ts INTEGER NOT NULL DEFAULT 0,
     version INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
@@ -103,6 +118,7 @@ export const LEDGER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS dispatch_watch (job_id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, due_at INTEGER NOT NULL, checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
   // The alarm asks for the earliest and the due watches after every delivery: an index, not a sort.
   `CREATE INDEX IF NOT EXISTS dispatch_watch_due ON dispatch_watch(due_at)`,
+  `CREATE TABLE IF NOT EXISTS reversals (charge_id TEXT PRIMARY KEY, payment_intent_id TEXT NOT NULL, accounted INTEGER NOT NULL) WITHOUT ROWID`,
   // The object's own timers that must outlive its instance (an idle object is evicted between alarms).
   `CREATE TABLE IF NOT EXISTS timers (name TEXT PRIMARY KEY, due_at INTEGER NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS ledger_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
@@ -142,6 +158,9 @@ export function ledgerUpgrades(definitionOf: (table: string) => string | null): 
        FROM job_outbox o ORDER BY o.seq`,
     );
   }
+  const account = definitionOf("account");
+  if (account && !/\bgrant_tier\b/.test(account)) stmts.push("ALTER TABLE account ADD COLUMN grant_tier TEXT", "UPDATE account SET grant_tier = tier");
+  if (account && !/\bpending_tier\b/.test(account)) stmts.push("ALTER TABLE account ADD COLUMN pending_tier TEXT", "ALTER TABLE account ADD COLUMN pending_at INTEGER");
   if (definitionOf("drains")) {
     // Version 2 marked an admission's entry 1 while the Worker's hand-off carried it; an entry
     // whose job is still in the outbox may not be in D1 yet, so it is delivered again (idempotent).

@@ -5,7 +5,7 @@
  */
 import type { LedgerEntry, PlanChange } from "./interface.js";
 import type { NewJobRecord } from "../db/jobs.js";
-import { getTier } from "../lib/tiers.js";
+import { getTier, type TierName } from "../lib/tiers.js";
 import { addMonthsUtc, iso } from "../lib/time.js";
 import { applyEntry, grantReserved, type EntryInput } from "./balance.js";
 import { type AccountRow, type EntryRow, type HoldRow } from "./rows.js";
@@ -51,7 +51,7 @@ export class LedgerStore {
       const free = getTier("free");
       this.sql.exec(
         `INSERT INTO account (id, organization_id, subscription_id, tier, status, period_anchor, period_index, period_start,
-           period_end, created_at) VALUES (1, ?, ?, 'free', 'active', ?, 0, ?, ?, ?)`,
+           period_end, grant_tier, created_at) VALUES (1, ?, ?, 'free', 'active', ?, 0, ?, ?, 'free', ?)`,
         orgId,
         crypto.randomUUID(),
         now,
@@ -88,7 +88,8 @@ export class LedgerStore {
   /**
    * Starts a billing period: the unspent grant expires — except what in-flight holds need beyond the
    * purchased credits, carried until they settle (so holds never exceed the balance) — the counters
-   * reset and the tier's monthly grant is posted.
+   * reset and, when `grant` says so, the tier's monthly grant is posted. A Stripe period whose invoice
+   * is not paid yet starts without it (`grant` = null and a line saying so); the grant follows the payment.
    */
   startPeriod(
     acct: AccountRow,
@@ -97,6 +98,7 @@ export class LedgerStore {
     reason: string,
     newAnchor: number | null,
     stripeIds: { stripeEventId: string | null; stripeObjectId: string | null } = { stripeEventId: null, stripeObjectId: null },
+    grant: { stripeObjectId: string | null; note: string } | null = { stripeObjectId: stripeIds.stripeObjectId, note: "" },
   ): void {
     const carry = grantReserved(acct);
     const expire = acct.grant_remaining - carry;
@@ -113,18 +115,42 @@ export class LedgerStore {
       });
     }
     const tier = getTier(acct.tier);
+    if (!grant) {
+      this.setGrantTier(null);
+      this.post(this.account()!, {
+        type: "plan_changed",
+        grant: 0,
+        purchased: 0,
+        held: 0,
+        ...stripeIds,
+        description: `New billing period ${iso(start)} – ${iso(end)} (${tier.tier} tier, ${acct.status}): the plan grant follows the payment of the period's invoice`,
+      });
+      return;
+    }
+    this.postGrant(acct.tier, { ...stripeIds, stripeObjectId: grant.stripeObjectId }, `${iso(start)} – ${iso(end)}${grant.note}`);
+  }
+
+  /** Posts the tier's whole monthly grant for the current period (`what`: the period, and why now) and records it as granted. */
+  postGrant(tierName: TierName, ids: { stripeEventId: string | null; stripeObjectId: string | null }, what: string): void {
+    const tier = getTier(tierName);
     const grant = tier.monthly_credit_limit ?? 0;
+    this.setGrantTier(tierName);
     this.post(this.account()!, {
       type: "plan_grant",
       grant,
       purchased: 0,
       held: 0,
-      ...stripeIds,
+      ...ids,
       description:
         tier.monthly_credit_limit === null
-          ? `New billing period ${iso(start)} – ${iso(end)} (unmetered ${tier.tier} plan)`
-          : `Monthly plan grant: ${grant} credits (${tier.tier} tier), period ${iso(start)} – ${iso(end)}`,
+          ? `New billing period ${what} (unmetered ${tier.tier} plan)`
+          : `Monthly plan grant: ${grant} credits (${tier.tier} tier), period ${what}`,
     });
+  }
+
+  /** The tier whose monthly grant the current period has received (null: none yet). */
+  setGrantTier(tier: TierName | null): void {
+    this.sql.exec("UPDATE account SET grant_tier = ? WHERE id = 1", tier);
   }
 
   /**
@@ -231,13 +257,16 @@ export class LedgerStore {
 
   /** Tier, status and Stripe fields of a plan change (changePlan); returns the account after. */
   updatePlan(acct: AccountRow, req: PlanChange, stripeManaged: number): AccountRow {
+    const pending = req.pendingChange === undefined ? { tier: acct.pending_tier, at: acct.pending_at } : { tier: req.pendingChange?.tier ?? null, at: req.pendingChange ? Date.parse(req.pendingChange.at) : null };
     this.sql.exec(
-      `UPDATE account SET tier = ?, status = ?, trial_end = ?, cancel_at_period_end = ?, stripe_subscription_id = ?,
-         stripe_managed = ?, plan_source_ts = ? WHERE id = 1`,
+      `UPDATE account SET tier = ?, status = ?, trial_end = ?, cancel_at_period_end = ?, pending_tier = ?, pending_at = ?,
+         stripe_subscription_id = ?, stripe_managed = ?, plan_source_ts = ? WHERE id = 1`,
       req.tier,
       req.status,
       req.trialEnd === undefined ? acct.trial_end : req.trialEnd ? Date.parse(req.trialEnd) : null,
       req.cancelAtPeriodEnd === undefined ? acct.cancel_at_period_end : req.cancelAtPeriodEnd ? 1 : 0,
+      pending.tier,
+      pending.at,
       req.stripeSubscriptionId === undefined ? acct.stripe_subscription_id : req.stripeSubscriptionId,
       stripeManaged,
       Math.max(acct.plan_source_ts, req.sourceTimestamp ?? 0),
@@ -258,6 +287,20 @@ export class LedgerStore {
     if (this.opApplied(opId)) return false;
     this.sql.exec("INSERT INTO ops (op_id, applied_at) VALUES (?, ?)", opId, this.now());
     return true;
+  }
+
+  /** Purchased credits an op posted (a credit pack's `credit_pack:<payment intent>`); 0 when it never applied. */
+  purchasedByOp(opId: string): number {
+    return this.sql.exec<{ n: number | null }>("SELECT SUM(purchased_amount) AS n FROM entries WHERE op_id = ?", opId).one().n ?? 0;
+  }
+
+  /** How many of a charge's credits refunds and disputes have accounted for so far. */
+  reversalAccounted(chargeId: string): number {
+    return this.sql.exec<{ accounted: number }>("SELECT accounted FROM reversals WHERE charge_id = ?", chargeId).toArray()[0]?.accounted ?? 0;
+  }
+
+  setReversalAccounted(chargeId: string, paymentIntentId: string, accounted: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO reversals (charge_id, payment_intent_id, accounted) VALUES (?, ?, ?)", chargeId, paymentIntentId, accounted);
   }
 
   opApplied(opId: string): boolean {

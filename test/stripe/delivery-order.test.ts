@@ -134,6 +134,8 @@ describe("out-of-order and duplicated delivery", () => {
     expect(la.at(-1)!.balance_after).toBe(a.balance);
     expect(lb.at(-1)!.balance_after).toBe(b.balance);
     expect(la.filter((e) => e.type === "credit_purchased")).toHaveLength(1);
+    // The failed pack payment is in the history once, moving nothing.
+    expect(la.filter((e) => e.type === "credit_purchase_failed").map((e) => e.amount)).toEqual([0]);
   });
 
   it("concurrent duplicate deliveries of a pack payment credit it once", async () => {

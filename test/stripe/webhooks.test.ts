@@ -149,7 +149,7 @@ describe("subscription events", () => {
     }
   });
 
-  it("invoice.payment_succeeded for a new period rolls over: counters reset, unspent grant expires, new grant", async () => {
+  it("invoice.paid for a new period rolls over: counters reset, unspent grant expires, new grant naming the invoice", async () => {
     const org = await subscribedOrg("starter");
     const ledger = ledgerFor(env, org.orgId);
     const admitted = await ledger.admit({ orgId: org.orgId, jobId: crypto.randomUUID(), features: NO_FEATURES, testTimeoutSeconds: 60 });
@@ -160,14 +160,15 @@ describe("subscription events", () => {
     const before = await account(org.orgId);
     expect(before).toMatchObject({ current_period_analyses: 1, current_period_credits_used: cost, balance: 1000 - cost });
     const renewal = await fake.renew(org.subscriptionId);
-    expect(renewal.map((e) => e.type)).toEqual(["customer.subscription.updated", "invoice.payment_succeeded"]);
+    expect(renewal.map((e) => e.type)).toEqual(["customer.subscription.updated", "invoice.payment_succeeded", "invoice.paid"]);
     // The invoice alone (as if the subscription update were lost) is enough: the handler re-reads the subscription.
-    await deliverAll(renewal.filter((e) => e.type === "invoice.payment_succeeded"));
+    await deliverAll(renewal.filter((e) => e.type === "invoice.paid"));
     const after = await account(org.orgId);
     expect(after).toMatchObject({ tier: "starter", status: "active", current_period_start: before.current_period_end, current_period_analyses: 0, current_period_credits_used: 0, balance: 1000 });
     const tail = (await entries(org.orgId)).slice(-2);
     expect(tail.map((e) => [e.type, e.amount])).toEqual([["grant_expired", cost - 1000], ["plan_grant", 1000]]);
-    await deliverAll(renewal.filter((e) => e.type === "customer.subscription.updated"));
+    expect(tail[1]!.stripe_object_id).toBe(renewal[2]!.data.object.id);
+    await deliverAll(renewal.filter((e) => e.type !== "invoice.paid"));
     expect(await account(org.orgId)).toEqual({ ...after, version: (await account(org.orgId)).version });
   });
 

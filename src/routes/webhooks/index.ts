@@ -33,8 +33,12 @@ const stripeWebhook = createRoute({
   tags: ["Webhooks"],
   summary: "Stripe events (signature-verified; each event's effects happen exactly once)",
   description:
-    "Handled: checkout.session.completed, customer.subscription.created/updated/deleted, invoice.payment_succeeded, " +
-    "invoice.payment_failed, payment_intent.succeeded/payment_failed (credit packs only). Other events are acknowledged.",
+    "Handled: checkout.session.completed/async_payment_succeeded/async_payment_failed, customer.subscription.created/updated/deleted, " +
+    "invoice.paid, invoice.payment_succeeded, invoice.payment_failed (the plan grant follows the invoice's payment), " +
+    "payment_intent.succeeded/payment_failed (credit packs only; a failed pack payment is a billing event moving no credits), " +
+    "charge.refunded and charge.dispute.created (a pack's unspent credits are taken back, never below zero), " +
+    "subscription_schedule.created/updated/released/canceled (a downgrade scheduled for the period's end). " +
+    "Other events are acknowledged.",
   security: stripeSignatureSecurity,
   responses: {
     200: { content: { "application/json": { schema: Ack, example: { received: true, event_id: "evt_1QExample", outcome: "applied" } } }, description: "Processed (or a duplicate, acknowledged)" },

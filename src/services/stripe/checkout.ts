@@ -67,7 +67,9 @@ async function liveSubscription(ctx: Ctx): Promise<{ id: string; tier: TierName 
   if (!org?.stripeCustomerId) return null;
   const customer = org.stripeCustomerId;
   const subs = await callStripe("list subscriptions", () => ctx.stripe.subscriptions.list({ customer, status: "all", limit: 10 }));
-  const live = subs.data.find((s) => !["canceled", "incomplete_expired"].includes(s.status));
+  // An unpaid subscription is over for this service (the organization went back to Free when Stripe's
+  // retries ended): a new purchase starts a new subscription rather than changing that one.
+  const live = subs.data.find((s) => !["canceled", "incomplete_expired", "unpaid"].includes(s.status));
   if (!live) return null;
   return { id: live.id, tier: tierForPrice(ctx.config, live.items.data[0]?.price.id) ?? "free" };
 }

@@ -40,10 +40,14 @@ const CheckoutSession = z.looseObject({
 const PaymentIntent = z.looseObject({ id: z.string(), customer: ref, metadata, amount_received: z.number(), currency: z.string() });
 const Subscription = z.looseObject({ id: z.string(), customer: ref, metadata });
 const Invoice = z.looseObject({ customer: ref, parent: z.looseObject({}).nullable().optional() });
+const Schedule = z.looseObject({ id: z.string(), customer: ref, subscription: ref, released_subscription: z.string().nullable().optional() });
+const Charge = z.looseObject({ id: z.string(), payment_intent: ref, amount_refunded: z.number() });
+const Dispute = z.looseObject({ id: z.string(), charge: ref, payment_intent: ref, amount: z.number() });
 
 const OBJECT_SHAPES: Record<string, z.ZodType> = {
   "checkout.session.completed": CheckoutSession,
   "checkout.session.async_payment_succeeded": CheckoutSession,
+  "checkout.session.async_payment_failed": CheckoutSession,
   "payment_intent.succeeded": PaymentIntent,
   "payment_intent.payment_failed": PaymentIntent,
   "customer.subscription.created": Subscription,
@@ -54,6 +58,12 @@ const OBJECT_SHAPES: Record<string, z.ZodType> = {
   "invoice.payment_succeeded": Invoice,
   "invoice.paid": Invoice,
   "invoice.payment_failed": Invoice,
+  "subscription_schedule.created": Schedule,
+  "subscription_schedule.updated": Schedule,
+  "subscription_schedule.released": Schedule,
+  "subscription_schedule.canceled": Schedule,
+  "charge.refunded": Charge,
+  "charge.dispute.created": Dispute,
 };
 
 export function checkEventShape(event: unknown): Stripe.Event {

@@ -8,10 +8,10 @@
 import type { Config } from "../../env.js";
 import type { Database } from "../../db/client.js";
 import { log } from "../../lib/log.js";
-import type { Stripe } from "./client.js";
+import { callStripe, type Stripe } from "./client.js";
 import { orgForCustomer } from "./ensureCustomer.js";
 import { syncSubscription } from "./syncSubscription.js";
-import { creditPack, packFromMetadata } from "./creditPack.js";
+import { creditPack, packFromMetadata, recordFailedPack, reversePack } from "./creditPack.js";
 import type { EventOutcome } from "./outcome.js";
 import { markStripeEventProcessed, stripeEventSeen } from "../../db/stripe-events.js";
 
@@ -70,6 +70,17 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       if (session.payment_status !== "paid") return { outcome: "ignored", orgId: org.orgId, detail: `payment ${session.payment_status}` };
       return creditPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi, pack, amountPaid: session.amount_total ?? 0, currency: session.currency ?? "usd", event });
     }
+    case "checkout.session.async_payment_failed": {
+      // An asynchronous method (a bank debit) for a pack failed after Checkout completed.
+      const session = event.data.object;
+      const pack = packFromMetadata(session.metadata);
+      const pi = customerId(session.payment_intent);
+      if (session.mode !== "payment" || !pack || !pi) return { outcome: "ignored", orgId: null, detail: "not a credit pack checkout" };
+      const org = await resolveOrg(ctx, customerId(session.customer), pack.orgId);
+      if ("outcome" in org) return org;
+      const intent = await callStripe("read the payment", () => ctx.stripe.paymentIntents.retrieve(pi));
+      return recordFailedPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi, pack, currency: session.currency ?? intent.currency, reason: intent.last_payment_error?.message ?? null, event });
+    }
     case "payment_intent.succeeded":
     case "payment_intent.payment_failed": {
       const pi = event.data.object;
@@ -79,8 +90,7 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       const org = await resolveOrg(ctx, customerId(pi.customer), pack.orgId);
       if ("outcome" in org) return org;
       if (event.type === "payment_intent.payment_failed") {
-        const reason = pi.last_payment_error?.message ?? "payment failed";
-        return { outcome: "ignored", orgId: org.orgId, detail: `credit pack payment ${pi.id} failed: ${reason}; nothing credited` };
+        return recordFailedPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi.id, pack, currency: pi.currency, reason: pi.last_payment_error?.message ?? null, event });
       }
       return creditPack({ env: ctx.env, orgId: org.orgId, paymentIntentId: pi.id, pack, amountPaid: pi.amount_received, currency: pi.currency, event });
     }
@@ -94,6 +104,18 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       if ("outcome" in org) return org;
       return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub.id, event });
     }
+    case "subscription_schedule.created":
+    case "subscription_schedule.updated":
+    case "subscription_schedule.released":
+    case "subscription_schedule.canceled": {
+      // A scheduled change (a downgrade at the period's end) was made, changed or dropped: show it.
+      const schedule = event.data.object;
+      const sub = customerId(schedule.subscription) ?? schedule.released_subscription;
+      const org = await resolveOrg(ctx, customerId(schedule.customer), undefined);
+      if ("outcome" in org) return org;
+      if (!sub) return { outcome: "ignored", orgId: org.orgId, detail: "schedule without a subscription" };
+      return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub, event });
+    }
     case "invoice.payment_succeeded":
     case "invoice.paid":
     case "invoice.payment_failed": {
@@ -103,6 +125,21 @@ async function applyEvent(ctx: Ctx, event: Stripe.Event): Promise<EventOutcome> 
       if ("outcome" in org) return org;
       if (!sub) return { outcome: "ignored", orgId: org.orgId, detail: "invoice is not for a subscription" };
       return syncSubscription({ ...ctx, orgId: org.orgId, subscriptionId: sub, event });
+    }
+    case "charge.refunded": {
+      const charge = event.data.object;
+      const pi = customerId(charge.payment_intent);
+      if (!pi) return { outcome: "ignored", orgId: null, detail: `charge ${charge.id} has no payment intent` };
+      const resolve = (customer: string | null, claimed: string) => resolveOrg(ctx, customer, claimed);
+      return reversePack({ env: ctx.env, stripe: ctx.stripe, kind: "refund", chargeId: charge.id, paymentIntentId: pi, amount: charge.amount_refunded, event, resolveOrg: resolve });
+    }
+    case "charge.dispute.created": {
+      const dispute = event.data.object;
+      const charge = customerId(dispute.charge);
+      const pi = customerId(dispute.payment_intent);
+      if (!pi || !charge) return { outcome: "ignored", orgId: null, detail: `dispute ${dispute.id} has no payment intent` };
+      const resolve = (customer: string | null, claimed: string) => resolveOrg(ctx, customer, claimed);
+      return reversePack({ env: ctx.env, stripe: ctx.stripe, kind: "dispute", chargeId: charge, disputeId: dispute.id, paymentIntentId: pi, amount: dispute.amount, event, resolveOrg: resolve });
     }
     default:
       return { outcome: "ignored", orgId: null, detail: `event type ${event.type} is not handled` };

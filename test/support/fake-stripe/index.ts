@@ -97,6 +97,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     schedules: new Map<string, Obj>(),
     invoices: new Map<string, Obj>(),
     intents: new Map<string, Obj>(),
+    charges: new Map<string, Obj>(),
   };
   const events: Obj[] = [];
   const violations: string[] = [];
@@ -105,6 +106,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
    * the organization id or one of its customers. Per organization, so tests running alongside are unaffected.
    */
   const outages = new Set<string>();
+  /** Customers whose payment method declines every charge from now on (`/_fake/customers/:id/card`). */
+  const declining = new Set<string>();
   const idempotency = new Map<string, { fingerprint: string; status: number; body: string }>();
   let counter = 0;
   let apiVersion = FAKE_API_VERSION;
@@ -241,6 +244,12 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     return invoice;
   }
 
+  /** A paid invoice's events, as Stripe sends both: `invoice.payment_succeeded` and `invoice.paid`. */
+  function emitInvoicePaid(invoice: Obj): void {
+    emit("invoice.payment_succeeded", invoice);
+    emit("invoice.paid", invoice);
+  }
+
   function paymentIntent(customer: string, amount: number, currency: string, metadata: Record<string, string>, ok: boolean, description: string | null = null): Obj {
     const pi = {
       id: newId("pi"),
@@ -267,11 +276,82 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       status: ok ? "succeeded" : "requires_payment_method",
     };
     store.intents.set(pi.id, pi);
+    if (ok) chargeFor(pi);
     return pi;
   }
 
+  /** The charge a succeeded payment intent made (its `latest_charge`); refunds and disputes act on it. */
+  function chargeFor(pi: Obj): Obj {
+    const charge = {
+      id: newId("ch"),
+      object: "charge",
+      amount: pi.amount,
+      amount_captured: pi.amount,
+      amount_refunded: 0,
+      billing_details: { address: null, email: null, name: null, phone: null },
+      captured: true,
+      created: clock,
+      currency: pi.currency,
+      customer: pi.customer,
+      description: pi.description,
+      disputed: false,
+      livemode: false,
+      // Stripe does not copy the payment intent's metadata here: the pack is found through payment_intent.
+      metadata: {},
+      paid: true,
+      payment_intent: pi.id,
+      refunded: false,
+      source: null,
+      status: "succeeded",
+    };
+    store.charges.set(charge.id, charge);
+    pi.latest_charge = charge.id;
+    return charge;
+  }
+
+  /** A refund of (part of) a charge, made in the Dashboard: `charge.refunded` with the cumulative amount refunded. */
+  function refundCharge(chargeId: string, amount: number | undefined): Obj[] {
+    const charge = get(store.charges, "charge", chargeId);
+    const left = charge.amount - charge.amount_refunded;
+    const refund = amount ?? left;
+    if (!(refund > 0) || refund > left) throw invalid(`Refund amount (${refund}) is greater than unrefunded amount on charge (${left})`, "amount");
+    const before = events.length;
+    charge.amount_refunded += refund;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    emit("charge.refunded", charge);
+    return events.slice(before);
+  }
+
+  /** The cardholder disputes a charge: `charge.dispute.created`. */
+  function disputeCharge(chargeId: string, amount: number | undefined): Obj[] {
+    const charge = get(store.charges, "charge", chargeId);
+    if (charge.disputed) throw invalid(`Charge ${chargeId} is already disputed`);
+    const before = events.length;
+    charge.disputed = true;
+    const dispute = {
+      id: newId("dp"),
+      object: "dispute",
+      amount: amount ?? charge.amount - charge.amount_refunded,
+      balance_transactions: [],
+      charge: charge.id,
+      created: clock,
+      currency: charge.currency,
+      evidence: { customer_email_address: null, product_description: null, uncategorized_text: null },
+      evidence_details: { due_by: clock + 7 * DAY, has_evidence: false, past_due: false, submission_count: 0 },
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: charge.payment_intent,
+      reason: "fraudulent",
+      status: "needs_response",
+    };
+    emit("charge.dispute.created", dispute);
+    return events.slice(before);
+  }
+
   /** The customer pays on the hosted Checkout page. */
-  function completeCheckout(sessionId: string, ok: boolean): Obj[] {
+  function completeCheckout(sessionId: string, outcome: "paid" | "failed" | "pending"): Obj[] {
+    const ok = outcome !== "failed";
     const session = get(store.sessions, "checkout session", sessionId);
     if (session.status !== "open") throw invalid(`Checkout session ${sessionId} is ${session.status}`);
     const before = events.length;
@@ -318,7 +398,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       Object.assign(session, { status: "complete", payment_status: "paid", subscription: subId, amount_total: p.unit_amount });
       emit("customer.subscription.created", sub);
       emit("payment_intent.succeeded", pi);
-      emit("invoice.payment_succeeded", invoice);
+      emitInvoicePaid(invoice);
       emit("checkout.session.completed", publicSession(session));
     } else {
       const pi = paymentIntent(session.customer, p.unit_amount, p.currency, session.payment_intent_data?.metadata ?? {}, ok, session.payment_intent_data?.description ?? null);
@@ -326,9 +406,42 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         emit("payment_intent.payment_failed", pi);
         return events.slice(before);
       }
+      if (outcome === "pending") {
+        // An asynchronous method (a bank debit): Checkout completes unpaid; the result comes days later.
+        Object.assign(pi, { status: "processing", amount_received: 0 });
+        Object.assign(session, { status: "complete", payment_status: "unpaid", payment_intent: pi.id, amount_total: p.unit_amount });
+        emit("payment_intent.processing", pi);
+        emit("checkout.session.completed", publicSession(session));
+        return events.slice(before);
+      }
       Object.assign(session, { status: "complete", payment_status: "paid", payment_intent: pi.id, amount_total: p.unit_amount });
       emit("payment_intent.succeeded", pi);
       emit("checkout.session.completed", publicSession(session));
+    }
+    return events.slice(before);
+  }
+
+  /** The asynchronous payment of a completed Checkout session succeeds or fails. */
+  function settleAsyncPayment(sessionId: string, ok: boolean): Obj[] {
+    const session = get(store.sessions, "checkout session", sessionId);
+    const pi = session.payment_intent ? store.intents.get(session.payment_intent) : undefined;
+    if (session.status !== "complete" || session.payment_status !== "unpaid" || pi?.status !== "processing") {
+      throw invalid(`Checkout session ${sessionId} has no payment processing`);
+    }
+    const before = events.length;
+    if (ok) {
+      Object.assign(pi, { status: "succeeded", amount_received: pi.amount });
+      chargeFor(pi);
+      session.payment_status = "paid";
+      emit("payment_intent.succeeded", pi);
+      emit("checkout.session.async_payment_succeeded", publicSession(session));
+    } else {
+      Object.assign(pi, {
+        status: "requires_payment_method",
+        last_payment_error: { type: "invalid_request_error", code: "payment_method_not_available", message: "The bank debit failed: insufficient funds." },
+      });
+      emit("payment_intent.payment_failed", pi);
+      emit("checkout.session.async_payment_failed", publicSession(session));
     }
     return events.slice(before);
   }
@@ -353,6 +466,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
       if (schedule.end_behavior === "release" && schedule.phases.at(-1) === next) {
         Object.assign(schedule, { status: "released", released_at: clock, released_subscription: sub.id, subscription: null });
         sub.schedule = null;
+        emit("subscription_schedule.released", schedule);
       }
     }
     const previous = { items: structuredClone(sub.items) };
@@ -362,7 +476,49 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (!ok) sub.status = "past_due";
     else if (sub.status === "past_due") sub.status = "active";
     emit("customer.subscription.updated", sub, previous);
-    emit(ok ? "invoice.payment_succeeded" : "invoice.payment_failed", invoice);
+    if (ok) emitInvoicePaid(invoice);
+    else emit("invoice.payment_failed", invoice);
+    return events.slice(before);
+  }
+
+  /**
+   * Stripe retries an open invoice (Smart Retries, or the customer paying it in the portal): paid, the
+   * subscription it is the latest invoice of returns from past_due to active; failed, one more attempt.
+   */
+  function attemptInvoice(invoiceId: string, ok: boolean): Obj[] {
+    const invoice = get(store.invoices, "invoice", invoiceId);
+    if (invoice.status !== "open") throw invalid(`Invoice ${invoiceId} is ${invoice.status}`);
+    const before = events.length;
+    invoice.attempt_count += 1;
+    if (!ok) {
+      emit("invoice.payment_failed", invoice);
+      return events.slice(before);
+    }
+    Object.assign(invoice, { status: "paid", amount_paid: invoice.amount_due, amount_remaining: 0, status_transitions: { ...invoice.status_transitions, paid_at: clock } });
+    const sub = store.subscriptions.get(invoice.parent?.subscription_details?.subscription);
+    if (sub && sub.latest_invoice === invoice.id && sub.status === "past_due") {
+      sub.status = "active";
+      emit("customer.subscription.updated", sub, { status: "past_due" });
+    }
+    emitInvoicePaid(invoice);
+    return events.slice(before);
+  }
+
+  /**
+   * Stripe's retries for the subscription's open invoice are exhausted: the subscription ends as the
+   * account's revenue-recovery settings say — canceled, or unpaid (kept, no further attempts).
+   */
+  function retriesExhausted(subId: string, then: "canceled" | "unpaid"): Obj[] {
+    const sub = get(store.subscriptions, "subscription", subId);
+    if (sub.status !== "past_due") throw invalid(`Subscription ${subId} is ${sub.status}, not past_due`);
+    const before = events.length;
+    if (then === "unpaid") {
+      sub.status = "unpaid";
+      emit("customer.subscription.updated", sub, { status: "past_due" });
+    } else {
+      Object.assign(sub, { status: "canceled", canceled_at: clock, ended_at: clock });
+      emit("customer.subscription.deleted", sub);
+    }
     return events.slice(before);
   }
 
@@ -509,10 +665,18 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
           item.price = structuredClone(newPrice);
           if (body.proration_behavior === "always_invoice" && newPrice.unit_amount > oldPrice.unit_amount) {
             const left = (item.current_period_end - clock) / (item.current_period_end - item.current_period_start);
-            const invoice = invoiceFor(sub, "subscription_update", true, Math.round((newPrice.unit_amount - oldPrice.unit_amount) * left));
+            // Invoiced and charged at once; the default payment_behavior (allow_incomplete) leaves the
+            // subscription past_due when that payment fails.
+            const ok = !declining.has(sub.customer);
+            const invoice = invoiceFor(sub, "subscription_update", ok, Math.round((newPrice.unit_amount - oldPrice.unit_amount) * left));
             sub.latest_invoice = invoice.id;
+            if (!ok) {
+              previous.status = sub.status;
+              sub.status = "past_due";
+            }
             emit("customer.subscription.updated", sub, previous);
-            emit("invoice.payment_succeeded", invoice);
+            if (ok) emitInvoicePaid(invoice);
+            else emit("invoice.payment_failed", invoice);
             return [200, sub];
           }
         }
@@ -553,6 +717,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
         };
         store.schedules.set(sched.id, sched);
         sub.schedule = sched.id;
+        emit("subscription_schedule.created", sched);
         return [200, sched];
       }
       if (id) {
@@ -563,6 +728,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
           const sub = store.subscriptions.get(sched.subscription);
           Object.assign(sched, { status: "released", released_at: clock, released_subscription: sched.subscription, subscription: null });
           if (sub) sub.schedule = null;
+          emit("subscription_schedule.released", sched);
           return [200, sched];
         }
         if (method === "POST" && !action) {
@@ -580,6 +746,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
               return out;
             });
           }
+          emit("subscription_schedule.updated", sched);
           return [200, sched];
         }
       }
@@ -605,7 +772,8 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     const body = method === "POST" ? ((await req.json().catch(() => ({}))) as Json) : {};
     if (method === "GET" && seg[1] === "events") {
       const customer = url.searchParams.get("customer");
-      const selected = customer ? events.filter((e) => e.data.object.customer === customer) : events;
+      const customerOf = (o: Obj) => o.customer ?? (o.object === "dispute" ? store.charges.get(o.charge)?.customer : undefined);
+      const selected = customer ? events.filter((e) => customerOf(e.data.object) === customer) : events;
       return jsonResponse(200, { events: selected });
     }
     if (method === "GET" && seg[1] === "violations") return jsonResponse(200, { violations });
@@ -618,10 +786,25 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (method === "POST" && seg[1] === "check_event") return jsonResponse(200, { problems: checkEvent(body) });
     if (method === "GET" && seg[1] === "customers" && seg[2]) return jsonResponse(200, get(store.customers, "customer", seg[2]));
     if (method === "POST" && seg[1] === "checkout_sessions" && seg[3] === "complete") {
-      return jsonResponse(200, { events: completeCheckout(seg[2]!, body.outcome !== "failed") });
+      return jsonResponse(200, { events: completeCheckout(seg[2]!, body.outcome === "failed" ? "failed" : body.outcome === "pending" ? "pending" : "paid") });
+    }
+    if (method === "POST" && seg[1] === "checkout_sessions" && seg[3] === "async_payment") {
+      return jsonResponse(200, { events: settleAsyncPayment(seg[2]!, body.outcome !== "failed") });
     }
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "renew") return jsonResponse(200, { events: renew(seg[2]!, body.outcome !== "failed") });
     if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "cancel") return jsonResponse(200, { events: cancelNow(seg[2]!) });
+    if (method === "POST" && seg[1] === "subscriptions" && seg[3] === "retries_exhausted") {
+      return jsonResponse(200, { events: retriesExhausted(seg[2]!, body.then === "unpaid" ? "unpaid" : "canceled") });
+    }
+    if (method === "POST" && seg[1] === "charges" && seg[3] === "refund") return jsonResponse(200, { events: refundCharge(seg[2]!, body.amount === undefined ? undefined : Number(body.amount)) });
+    if (method === "POST" && seg[1] === "charges" && seg[3] === "dispute") return jsonResponse(200, { events: disputeCharge(seg[2]!, body.amount === undefined ? undefined : Number(body.amount)) });
+    if (method === "POST" && seg[1] === "invoices" && seg[3] === "attempt") return jsonResponse(200, { events: attemptInvoice(seg[2]!, body.outcome !== "failed") });
+    if (method === "POST" && seg[1] === "customers" && seg[3] === "card") {
+      get(store.customers, "customer", seg[2]!);
+      if (body.declines) declining.add(seg[2]!);
+      else declining.delete(seg[2]!);
+      return jsonResponse(200, { declines: declining.has(seg[2]!) });
+    }
     if (method === "POST" && seg[1] === "clock") {
       clock += Number(body.advance_seconds ?? 0);
       return jsonResponse(200, { now: clock });
@@ -634,7 +817,7 @@ export function createFakeStripe(opts: { prices: FakePrice[]; startTime?: number
     if (path.startsWith("/c/pay/")) {
       const s = get(store.sessions, "checkout session", kind === "pay" ? id! : "");
       if (method === "POST") {
-        completeCheckout(s.id, true);
+        completeCheckout(s.id, "paid");
         return new Response(null, { status: 303, headers: { Location: String(s.success_url).replace("{CHECKOUT_SESSION_ID}", s.id) } });
       }
       const p = price(s.line_items[0].price);

@@ -31,6 +31,7 @@ const EVENT_OBJECTS: [RegExp, string][] = [
   [/^invoice\./, "invoice"],
   [/^payment_intent\./, "payment_intent"],
   [/^charge\.(?!dispute|refund)/, "charge"],
+  [/^charge\.dispute\./, "dispute"],
   [/^customer\.(created|updated|deleted)$/, "customer"],
   [/^price\./, "price"],
   [/^subscription_schedule\./, "subscription_schedule"],
