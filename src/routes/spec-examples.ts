@@ -139,7 +139,7 @@ const DIGEST = "sha256:abc123000000000000000000000000000000000000000000000000000
 
 /** The examples the OpenAPI document shows: the spec's, completed where it elides (see the header). */
 export const documentExamples = {
-  subscription: { ...SPEC_SUBSCRIPTION, features: SPEC_TIERS[2]!.features, credit_balance: 4477 },
+  subscription: { ...SPEC_SUBSCRIPTION, cancel_at: null, pending_tier: null, pending_tier_at: null, features: SPEC_TIERS[2]!.features, credit_balance: 4477 },
   credits: { ...SPEC_CREDITS, plan_grant_remaining: 4477, purchased_credits: 0, held_credits: 0, available_credits: 4477 },
   usage: SPEC_USAGE,
   events: [SPEC_EVENT, SPEC_CREDIT_EVENT].map((e) => ({

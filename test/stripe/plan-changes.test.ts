@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { account, checkout, deliver, deliverAll, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
+import { call, json } from "../support/http.js";
 
 function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];
@@ -99,6 +100,8 @@ describe("changes at the period's end", () => {
     expect(scheduled.map((e) => e.type)).toEqual(["subscription_schedule.created", "subscription_schedule.updated"]);
     await deliverAll(scheduled);
     expect(await account(live.orgId)).toMatchObject({ tier: "professional", grant_remaining: 5000, pending_tier: "starter", pending_tier_at: periodEnd, cancel_at: null });
+    // The base application sees it through the public API.
+    expect(await json(await call("/api/v1/billing/subscription", { token: live.token }))).toMatchObject({ tier: "professional", pending_tier: "starter", pending_tier_at: periodEnd, cancel_at: null });
 
     await checkout(late.token, { tier: "starter" });
     const liveRenewal = await fake.renew(live.subscriptionId);
@@ -117,6 +120,7 @@ describe("changes at the period's end", () => {
     await stripe.subscriptions.update(live.subscriptionId, { cancel_at_period_end: true });
     await deliverAll(await newEvents(live));
     expect(await account(live.orgId)).toMatchObject({ tier: "starter", cancel_at_period_end: true, cancel_at: periodEnd, pending_tier: null });
+    expect(await json(await call("/api/v1/billing/subscription", { token: live.token }))).toMatchObject({ cancel_at_period_end: true, cancel_at: periodEnd, pending_tier: null });
     let seen = await fake.events(live.customer);
     await stripe.subscriptions.update(live.subscriptionId, { cancel_at_period_end: false });
     await deliverAll(await newEvents(live, seen));
