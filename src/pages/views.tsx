@@ -73,7 +73,11 @@ export function OverviewPage(props: { session: Session; account: AccountView; ev
           <dt>Plan</dt>
           <dd data-testid="tier">{tier.tier[0]!.toUpperCase() + tier.tier.slice(1)}</dd>
           <dt>Status</dt>
-          <dd data-testid="status">{a.status.replace("_", " ")}{a.cancel_at_period_end ? " — cancels at the end of this period" : ""}</dd>
+          <dd data-testid="status">
+            {a.status.replace("_", " ")}
+            {a.cancel_at ? ` — cancels on ${day(a.cancel_at)}` : a.cancel_at_period_end ? " — cancels at the end of this period" : ""}
+            {a.pending_tier && a.pending_tier_at ? ` — changes to ${a.pending_tier[0]!.toUpperCase() + a.pending_tier.slice(1)} on ${day(a.pending_tier_at)}` : ""}
+          </dd>
           <dt>Current period</dt>
           <dd>{day(a.current_period_start)} to {day(a.current_period_end)}</dd>
           {a.trial_end ? (<><dt>Trial ends</dt><dd>{day(a.trial_end)}</dd></>) : null}

@@ -112,6 +112,18 @@ describe("pages", () => {
     expect(html).toContain('href="/billing/portal"');
   });
 
+  it("says when a scheduled downgrade and a cancellation take effect", async () => {
+    const { cookie, orgId } = await signIn();
+    const ledger = ledgerFor(env, orgId);
+    const end = (await ledger.getAccount(orgId)).current_period_end as string;
+    await ledger.changePlan({ orgId, opId: `down-${orgId}`, tier: "professional", status: "active", reason: "test", pendingChange: { tier: "starter", at: end } });
+    expect((await page("/billing", { cookie })).html).toContain(`changes to Starter on ${end.slice(0, 10)}`);
+    await ledger.changePlan({ orgId, opId: `cancel-${orgId}`, tier: "professional", status: "active", reason: "test", pendingChange: null, cancelAtPeriodEnd: true });
+    const { html } = await page("/billing", { cookie });
+    expect(html).toContain(`cancels on ${end.slice(0, 10)}`);
+    expect(html).not.toContain("changes to Starter");
+  });
+
   it("pricing table marks the current tier; admins get Upgrade buttons, members a read-only view", async () => {
     const admin = await signIn();
     const { html } = await page("/billing/subscribe", { cookie: admin.cookie });
