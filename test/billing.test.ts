@@ -91,6 +91,21 @@ describe("GET /api/v1/billing/events", () => {
     expect(page.map((e: { credits_amount: number }) => e.credits_amount)).toEqual([4, 3]);
   });
 
+  it("keeps every entry of one Stripe event, however the ledger's deliveries split them", async () => {
+    const { token, claims } = await tokenFor();
+    const orgId = claims.org_id!;
+    const ledger = ledgerFor(env, orgId);
+    // Two effects of the same Stripe event (say a refund's reversal after the purchase it reverses),
+    // delivered to D1 in separate rounds.
+    await ledger.credit({ orgId, opId: "evt-1:credit", credits: 1000, type: "credit_purchased", description: "Purchased 1000 credits", stripeEventId: "evt_same" });
+    await flush(orgId);
+    await ledger.credit({ orgId, opId: "evt-1:adjust", credits: 7, type: "operator_adjustment", description: "Second effect of the same event", stripeEventId: "evt_same" });
+    await flush(orgId);
+    const events = await json(await call("/api/v1/billing/events", { token }));
+    const same = events.filter((e: { stripe_event_id: string | null }) => e.stripe_event_id === "evt_same");
+    expect(same.map((e: { credits_amount: number }) => e.credits_amount)).toEqual([7, 1000]);
+  });
+
   it("includes entries the ledger has not mirrored yet (the read flushes the mirror first)", async () => {
     const { token, claims } = await tokenFor();
     const orgId = claims.org_id!;

@@ -43,19 +43,13 @@ export async function deliverLedger(
 
 /**
  * Entries as billing_events, one JSON parameter (json_each) however many: D1 binds at most 100
- * parameters per statement. Each stripe_event_id is unique in D1; entries share an event only for
- * its first effect.
+ * parameters per statement. A conflict can only be a retried round (id, or organization + seq).
  */
 function entryRows(d1: D1Database, entries: { org: string; entry: LedgerEntry }[]): D1PreparedStatement {
-  const seenStripe = new Set<string>();
-  const rows = entries.map(({ org, entry: e }) => {
-    const stripeEventId = e.stripe_event_id && !seenStripe.has(e.stripe_event_id) ? e.stripe_event_id : null;
-    if (stripeEventId) seenStripe.add(stripeEventId);
-    return [
-      e.id, org, e.type, e.description, e.job_id, e.amount, e.balance_after, e.grant_amount,
-      e.purchased_amount, e.held_amount, stripeEventId, e.stripe_object_id, e.seq, e.created_at,
-    ];
-  });
+  const rows = entries.map(({ org, entry: e }) => [
+    e.id, org, e.type, e.description, e.job_id, e.amount, e.balance_after, e.grant_amount,
+    e.purchased_amount, e.held_amount, e.stripe_event_id, e.stripe_object_id, e.seq, e.created_at,
+  ]);
   return insertRows(d1, "billing_events", BILLING_EVENT_COLUMNS, rows, "ON CONFLICT DO NOTHING");
 }
 

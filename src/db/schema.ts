@@ -67,7 +67,8 @@ export const billingEvents = sqliteTable("billing_events", {
   grantAmount: integer("grant_amount").notNull().default(0),
   purchasedAmount: integer("purchased_amount").notNull().default(0),
   heldAmount: integer("held_amount").notNull().default(0),
-  stripeEventId: text("stripe_event_id").unique(),
+  /** Every effect of one Stripe event carries its id (not unique: migration 0011). */
+  stripeEventId: text("stripe_event_id"),
   stripeObjectId: text("stripe_object_id"),
   ledgerSeq: integer("ledger_seq").notNull(),
   createdAt: text("created_at").notNull(),

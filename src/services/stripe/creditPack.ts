@@ -25,12 +25,6 @@ export async function creditPack(args: {
   amountPaid: number;
   currency: string;
   event: Stripe.Event;
-  /**
-   * Whether the entry names the event (default). Not when another event's handler credits the pack
-   * ahead of its own effect: D1 keeps one billing event per Stripe event id, and the two entries are
-   * posted in separate ledger calls (so possibly delivered in separate rounds).
-   */
-  namesEvent?: boolean;
 }): Promise<EventOutcome> {
   const { env, orgId, paymentIntentId, pack, event } = args;
   if (args.amountPaid < pack.amountCents) {
@@ -43,7 +37,7 @@ export async function creditPack(args: {
     credits: pack.credits,
     type: "credit_purchased",
     description: `Purchased ${pack.credits} credits for ${formatMoney(pack.amountCents, args.currency)}`,
-    ...(args.namesEvent === false ? {} : { stripeEventId: event.id }),
+    stripeEventId: event.id,
     stripeObjectId: paymentIntentId,
   });
   return { outcome: r.applied ? "applied" : "unchanged", orgId, detail: `${pack.credits} credits (${pack.packId}) for ${paymentIntentId}` };
@@ -105,7 +99,7 @@ export async function reversePack(args: {
   if ("outcome" in org) return org;
   const { orgId } = org;
   if (pi.status === "succeeded") {
-    await creditPack({ env, orgId, paymentIntentId, pack, amountPaid: pi.amount_received, currency: pi.currency, event, namesEvent: false });
+    await creditPack({ env, orgId, paymentIntentId, pack, amountPaid: pi.amount_received, currency: pi.currency, event });
   }
   const paid = pi.amount_received;
   const credits = paid > 0 ? Math.min(pack.credits, Math.round((pack.credits * Math.max(0, args.amount)) / paid)) : 0;
