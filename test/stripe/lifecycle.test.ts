@@ -10,28 +10,11 @@ import { call, expectEnvelope, json } from "../support/http.js";
 import { submission } from "../support/orgs.js";
 import { ledgerFor } from "../../src/ledger/client.js";
 import type { LedgerEntry } from "../../src/ledger/interface.js";
-import { account, checkout, deliver, deliverAll, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
+import { account, checkout, deliver, deliverAll, deliverShuffled, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
 
 const isoOf = (s: number) => new Date(s * 1000).toISOString().replace(".000", "");
 
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed >>> 0;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
-/** Every event three times, the whole sequence shuffled; each must be acknowledged. */
-async function deliverShuffled(events: FakeEvent[], seed: number) {
-  for (const e of shuffled([...events, ...events, ...events], seed)) {
-    const res = await deliver(e);
-    expect(res.status, `${e.type} ${e.id}`).toBe(200);
-  }
-}
 
 const grants = (log: LedgerEntry[]) => log.filter((e) => e.type === "plan_grant");
 

@@ -6,23 +6,13 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { call, json } from "../support/http.js";
 import { ledgerFor } from "../../src/ledger/client.js";
-import { account, checkout, deliver, deliverAll, fake, newAdmin, type FakeEvent } from "./support.js";
+import { account, checkout, deliver, deliverAll, deliverShuffled, fake, newAdmin, type FakeEvent } from "./support.js";
 
 async function billingEvents(token: string, orgId: string) {
   await ledgerFor(env, orgId).deliver(orgId);
   return json(await call("/api/v1/billing/events?limit=200", { token }));
 }
 
-function shuffledTwice(events: FakeEvent[], seed: number): FakeEvent[] {
-  const out = [...events, ...events];
-  let s = seed >>> 0;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 describe("failed credit-pack payments", () => {
   it("a declined card is a billing event of its own (credit_purchase_failed) that moves no credits, recorded once", async () => {
@@ -46,7 +36,7 @@ describe("failed credit-pack payments", () => {
     expect(pending.map((e) => e.type)).toEqual(["payment_intent.processing", "checkout.session.completed"]);
     const failed = await fake.settleAsyncPayment(session.session_id, "failed");
     expect(failed.map((e) => e.type)).toEqual(["payment_intent.payment_failed", "checkout.session.async_payment_failed"]);
-    for (const e of shuffledTwice([...pending, ...failed], 3)) expect((await deliver(e)).status, e.type).toBe(200);
+    await deliverShuffled([...pending, ...failed], 3, 2);
     expect((await account(orgId)).purchased_balance).toBe(0);
     const history = await billingEvents(token, orgId);
     const records = history.filter((e: { event_type: string }) => e.event_type === "credit_purchase_failed");
@@ -64,7 +54,7 @@ describe("failed credit-pack payments", () => {
     expect((await account(orgId)).purchased_balance).toBe(0);
     const paid = await fake.settleAsyncPayment(session.session_id, "succeeded");
     expect(paid.map((e) => e.type)).toEqual(["payment_intent.succeeded", "checkout.session.async_payment_succeeded"]);
-    for (const e of shuffledTwice(paid, 11)) expect((await deliver(e)).status).toBe(200);
+    await deliverShuffled(paid, 11, 2);
     expect((await account(orgId)).purchased_balance).toBe(1000);
     const history = await billingEvents(token, orgId);
     expect(history.filter((e: { event_type: string }) => e.event_type === "credit_purchased")).toHaveLength(1);

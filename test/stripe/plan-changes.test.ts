@@ -5,23 +5,10 @@
  * payment fails); a downgrade and a cancellation at the period's end, shown on the account until then.
  */
 import { describe, expect, it } from "vitest";
-import { account, checkout, deliver, deliverAll, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
+import { account, checkout, deliver, deliverAll, deliverShuffled, entries, fake, stripe, subscribedOrg, type FakeEvent } from "./support.js";
 import { call, json } from "../support/http.js";
 
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed >>> 0;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
-async function deliverShuffled(events: FakeEvent[], seed: number) {
-  for (const e of shuffled([...events, ...events, ...events], seed)) expect((await deliver(e)).status, `${e.type} ${e.id}`).toBe(200);
-}
 
 type Org = Awaited<ReturnType<typeof subscribedOrg>>;
 

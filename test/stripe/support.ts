@@ -57,6 +57,26 @@ export async function deliver(event: unknown, opts: { secret?: string; timestamp
   });
 }
 
+/** A seeded shuffle (an LCG), so a failing order replays from its seed. */
+export function shuffled<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Every event `copies` times, the whole sequence shuffled by `seed`; each delivery must be acknowledged. */
+export async function deliverShuffled(events: FakeEvent[], seed: number, copies = 3): Promise<void> {
+  for (const e of shuffled(Array.from({ length: copies }, () => events).flat(), seed)) {
+    const res = await deliver(e);
+    if (res.status !== 200) throw new Error(`delivery of ${e.type} ${e.id}: ${res.status} ${await res.text()}`);
+  }
+}
+
 export async function deliverAll(events: FakeEvent[]): Promise<void> {
   for (const e of events) {
     const res = await deliver(e);
