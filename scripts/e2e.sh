@@ -21,6 +21,8 @@ cleanup() {
   # start.mjs stops its process groups; make sure nothing is left on our ports either way.
   for p in "$PORT" "$RUNNER_PORT"; do fuser -k -TERM "$p/tcp" >/dev/null 2>&1 || true; done
   rm -rf "$VEXXY_STATE_DIR"
+  # The stack's log stays only when something failed (its path is printed then).
+  if [ "${status:-1}" = 0 ]; then rm -f "$log"; else echo "[e2e] stack log kept: $log"; fi
 }
 trap cleanup EXIT
 

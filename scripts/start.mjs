@@ -122,7 +122,8 @@ async function printReadiness() {
   if (stopping) return;
   const doctor = spawn("tsx", ["sandbox-runner/src/cli/doctor.ts"], {
     stdio: "inherit",
-    env: { ...process.env, PORT: port, RUNNER_PORT: runnerPort, VEXXY_STATE_DIR: persist },
+    // The doctor must not open the D1 database the Worker is serving from: it is told what was applied.
+    env: { ...process.env, PORT: port, RUNNER_PORT: runnerPort, VEXXY_STATE_DIR: persist, VEXXY_MIGRATIONS: migrate.status === 0 ? "applied" : "failed" },
   });
   await new Promise((r) => doctor.on("exit", r));
 }

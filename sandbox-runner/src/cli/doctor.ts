@@ -39,6 +39,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     stateDir: env.VEXXY_STATE_DIR ?? ".wrangler/state",
     proberImage: env.RUNNER_PROBER_IMAGE || DEFAULT_PROBER_IMAGE,
     host: currentHost(),
+    ...(env.VEXXY_MIGRATIONS === "applied" || env.VEXXY_MIGRATIONS === "failed" ? { migrationsAtStart: env.VEXXY_MIGRATIONS } : {}),
   });
   process.stdout.write(formatDiagnosis(d));
   return d.canRun ? 0 : 1;

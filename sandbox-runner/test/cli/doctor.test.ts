@@ -2,8 +2,9 @@
  * `npm run doctor` against a stack that is down: it names the Worker and the runner it could not
  * reach, each with the command that fixes it, and exits 1.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,5 +47,29 @@ describe("npm run doctor", () => {
     // The runner's host is checked here instead, and says so.
     expect(lines[row("sandbox driver")]).toContain("(checked here: the runner is down)");
     expect(r.stdout).toContain("Analyses cannot run yet");
+  });
+
+  it("never opens the D1 database a running Worker serves from (a second open made its writes fail); npm start says what it applied", async () => {
+    // A Worker that answers /health; the state dir has no migrations applied at all.
+    const worker = createHttpServer((_req, res) => res.end('{"status":"ok"}'));
+    await new Promise<void>((r) => worker.listen(0, "127.0.0.1", r));
+    const port = (worker.address() as { port: number }).port;
+    const runnerPort = await closedPort();
+    const run = (extra: Record<string, string> = {}) =>
+      new Promise<string>((resolve) => {
+        // Asynchronous, so this process's stub Worker can answer the doctor.
+        const child = spawn(tsx, [doctor], { env: { PATH: process.env.PATH ?? "", PORT: String(port), RUNNER_PORT: String(runnerPort), VEXXY_STATE_DIR: state, ...extra } });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.on("close", () => resolve(out));
+      });
+    try {
+      const line = (out: string) => out.split("\n").find((l) => l.includes(" D1 migrations ")) ?? "";
+      expect(line(await run())).toMatch(/ok {4}D1 migrations +not checked while the Worker serves from/);
+      expect(line(await run({ VEXXY_MIGRATIONS: "applied" }))).toMatch(/ok {4}D1 migrations +applied by npm start/);
+      expect(line(await run({ VEXXY_MIGRATIONS: "failed" }))).toMatch(/FIX {3}D1 migrations +npm start could not apply them/);
+    } finally {
+      worker.close();
+    }
   });
 });
