@@ -7,12 +7,11 @@
 //   sandbox-runner/test-images/build.sh and build-labelled.sh)
 //   BENCH_TTV_ROUNDS=3  BENCH_TTV_IMAGES="target shell-entry musl-busybox node-deps java-jars"
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { devVars, newOrganization, startRealRunner, startWorkerOnly, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, freePort, newOrganization, startRealRunner, startWorkerOnly, waitHealthy } from "../lib/local-stack.mjs";
 import { podman, podmanOk } from "../../sandbox-runner/src/drivers/podman/exec.ts";
 import { proberRunArgs, targetCreateArgs, containerName } from "../../sandbox-runner/src/drivers/podman/container-args.ts";
 import { probePorts } from "../../sandbox-runner/src/drivers/podman/netns-probe.ts";
@@ -67,15 +66,6 @@ function cases() {
   return out;
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The same container arguments the runner uses, no tracer: create → start → healthy → script → rm. */
 async function untraced(c) {

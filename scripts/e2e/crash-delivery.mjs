@@ -20,10 +20,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
-import { devVars, newOrganization, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, freePort, newOrganization, startRunnerStub, waitHealthy } from "../lib/local-stack.mjs";
 
-const PORT = Number(process.env.CRASH_PORT ?? 8301);
-const STUB_PORT = PORT + 1;
+const PORT = process.env.CRASH_PORT ? Number(process.env.CRASH_PORT) : await freePort();
+const STUB_PORT = await freePort();
 const base = `http://127.0.0.1:${PORT}`;
 const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vexxy-crash-"));
 const vars = devVars();

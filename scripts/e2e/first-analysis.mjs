@@ -6,21 +6,13 @@
 //     Debian mirror), and a test-script job submitted at once waits queued, then completes.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
-import { devVars, newOrganization, startWorkerOnly, submitShortJobs, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, freePort, newOrganization, startWorkerOnly, submitShortJobs, waitHealthy } from "../lib/local-stack.mjs";
 
 const { check, done } = checks();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const [PORT, RUNNER_PORT] = [await freePort(), await freePort()];
 const base = `http://127.0.0.1:${PORT}`;
 const vars = devVars();

@@ -10,13 +10,11 @@ import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checks } from "./lib.mjs";
-import { devVars, newOrganization, startRealRunner, startWorkerOnly, submitShortJobs, waitHealthy } from "../lib/local-stack.mjs";
+import { devVars, freePort, newOrganization, startRealRunner, startWorkerOnly, submitShortJobs, waitHealthy } from "../lib/local-stack.mjs";
 
 const JOBS = 20;
 const SLOTS = 2;
-const PORT = 8161;
-const PROXY_PORT = 8162;
-const RUNNER_PORT = 8163;
+const [PORT, PROXY_PORT, RUNNER_PORT] = [await freePort(), await freePort(), await freePort()];
 const OUTAGE_MS = 30_000;
 const base = `http://127.0.0.1:${PORT}`;
 const vars = devVars();

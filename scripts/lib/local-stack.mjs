@@ -5,6 +5,19 @@ import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createTcpServer } from "node:net";
+
+/** A port nothing listens on right now (the OS picks it), so steps and benches never clash on fixed ports. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createTcpServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * A runner that accepts every job, and, as the real runner does, answers a job id it already has
