@@ -6,7 +6,6 @@
 // every page go to test-artifacts/browser/. Exits non-zero on the first failed expectation.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -15,6 +14,7 @@ import { SignJWT } from "jose";
 import { createFakeStripe } from "../test/support/fake-stripe/index.ts";
 import { serveFakeStripe } from "../test/support/fake-stripe/server.ts";
 import { fakeStripeControl } from "../test/support/fake-stripe/control.ts";
+import { freePort } from "./lib/local-stack.mjs";
 import { FAKE_STRIPE_PRICES } from "../test/support/secrets.ts";
 
 const ARTIFACTS = "test-artifacts/browser";
@@ -33,16 +33,6 @@ function check(cond, what) {
   console.log(`  ✓ ${what}`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(url, ms) {
   const until = Date.now() + ms;
