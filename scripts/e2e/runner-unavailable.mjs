@@ -83,6 +83,13 @@ const elapsed = (Date.now() - t0) / 1000;
 const mine = ids.map((id) => jobs.find((j) => j.job_id === id));
 check("no job lost: every one completed", mine.every((j) => j?.status === "complete"), JSON.stringify(mine.map((j) => j?.status)));
 
+// A job is complete for the Worker once its callback lands; the runner counts it when the job has also
+// removed its sandbox (which overlaps the callback), so wait until the runner is idle before counting.
+for (let i = 0; i < 60; i++) {
+  const health = await fetch(`http://127.0.0.1:${RUNNER_PORT}/healthz`).then((r) => r.json(), () => null);
+  if (health && health.running === 0) break;
+  await sleep(250);
+}
 const metrics = await fetch(`http://127.0.0.1:${RUNNER_PORT}/metrics`).then((r) => r.text());
 const completedRuns = Number(/^vexxy_runner_jobs_total\{state="completed"\} (\S+)$/m.exec(metrics)?.[1] ?? NaN);
 check(`none ran twice: the runner ran exactly ${JOBS} jobs`, completedRuns === JOBS, String(completedRuns));
